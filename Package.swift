@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Each C library is wrapped by a thin system-library target (module map + pkg-config +
+// the Debian package that provides it). Only one Swift file imports each of them.
+let package = Package(
+    name: "styled",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "styled", targets: ["Daemon"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CGIF", pkgConfig: "libgif", providers: [.apt(["libgif-dev"])]),
+        .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
+        .systemLibrary(name: "CLBFGSB", providers: [.apt(["liblbfgsb-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libpng and libjpeg report errors by longjmp; Swift cannot hold a setjmp, so the
+        // decode and encode calls that may jump live in this small C target.
+        .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        .target(
+            name: "Engine",
+            dependencies: ["COpenBLAS", "CGIF", "CLBFGSB", "CCrypto", "ImageCodecs"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .executableTarget(
+            name: "Daemon",
+            dependencies: [
+                "Engine", "CInotifyTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,36 @@
+import Engine
+import Foundation
+
+/// The model cache: one `NAME.safetensors` per model in the engine's own format, in
+/// `$STYLED_MODELS`, else `$XDG_CACHE_HOME/styled/models`, else `~/.cache/styled/models`.
+struct ModelStore {
+    var directory: URL
+
+    static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let explicit = environment["STYLED_MODELS"], !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
+        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
+        return cache.appendingPathComponent("styled/models")
+    }
+
+    func path(of name: String) -> URL { directory.appendingPathComponent("\(name).safetensors") }
+
+    func load(_ name: String) throws -> VGGWeights {
+        let file = path(of: name)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw FileError(path: file.path, reason: "model \(name) is not in the cache; run `styled model fetch`")
+        }
+        return try VGGWeights.load(path: file.path)
+    }
+
+    /// Stores weights under `name`, written to a temporary file and renamed into place.
+    func store(_ weights: VGGWeights, as name: String) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let target = path(of: name)
+        let temporary = directory.appendingPathComponent(".\(name).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        try Data(weights.safetensorsBytes()).write(to: temporary)
+        guard rename(temporary.path, target.path) == 0 else {
+            throw FileError(path: target.path, reason: "cannot rename into place: \(String(cString: strerror(errno)))")
+        }
+    }
+}

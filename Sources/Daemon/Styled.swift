@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct Styled: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "styled",
+        abstract: "Neural style transfer (Gatys, Ecker & Bethge) as a batch service.",
+        version: version,
+        subcommands: [ModelCommand.self]
+    )
+}

@@ -1,0 +1,136 @@
+import Foundation
+import ImageCodecs
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a file may cost before it is decoded. Both are checked before any pixel buffer is
+/// allocated: the file size at open, the pixel count from the image header.
+public struct ImageLimits: Sendable, Equatable {
+    public var maxPixels: UInt64
+    public var maxFileBytes: Int
+
+    public init(maxPixels: UInt64 = 50_000_000, maxFileBytes: Int = 100 << 20) {
+        self.maxPixels = maxPixels
+        self.maxFileBytes = maxFileBytes
+    }
+}
+
+public enum ImageFormat: String, Sendable, Codable, CaseIterable {
+    case png, jpeg
+
+    public var fileExtension: String { self == .png ? "png" : "jpg" }
+}
+
+/// Reading and writing PNG and JPEG files through libpng and libjpeg (the calls that may
+/// longjmp are in the ImageCodecs C target).
+public enum ImageFile {
+    public static func read(_ path: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+        let bytes = try readRegularFile(path, maxBytes: limits.maxFileBytes)
+        return try decode(bytes, name: path, limits: limits)
+    }
+
+    public static func decode(_ bytes: [UInt8], name: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+        if bytes.isEmpty { throw FileError(path: name, reason: "the file is empty") }
+        var decoded = styled_decoded_image()
+        var message = [CChar](repeating: 0, count: 256)
+        let status: Int32
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
+            status = styled_png_decode(bytes, bytes.count, limits.maxPixels, &decoded, &message, message.count)
+        } else if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+            status = styled_jpeg_decode(bytes, bytes.count, limits.maxPixels, &decoded, &message, message.count)
+        } else {
+            throw FileError(path: name, reason: "not a PNG or JPEG image")
+        }
+        guard status == 0 else {
+            throw FileError(path: name, reason: "cannot decode: " + String(cString: message))
+        }
+        defer {
+            styled_codec_free(decoded.pixels)
+            styled_codec_free(decoded.exif)
+        }
+        let image = rgbImage(from: decoded)
+        guard let exif = decoded.exif else { return image }
+        let orientation = EXIF.orientation(in: [UInt8](UnsafeBufferPointer(start: exif, count: decoded.exif_size)))
+        return image.oriented(orientation)
+    }
+
+    public static func write(_ image: RGBImage, to path: String, format: ImageFormat, quality: Int = 95) throws {
+        let bytes = try encode(image, format: format, quality: quality, name: path)
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw FileError(path: path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    public static func encode(_ image: RGBImage, format: ImageFormat, quality: Int = 95, name: String = "image") throws -> [UInt8] {
+        let rgb = image.rgb8()
+        var out: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = switch format {
+        case .png:
+            styled_png_encode(rgb, UInt32(image.width), UInt32(image.height), &out, &size, &message, message.count)
+        case .jpeg:
+            styled_jpeg_encode(rgb, UInt32(image.width), UInt32(image.height), Int32(quality), &out, &size, &message, message.count)
+        }
+        guard status == 0, let out else {
+            throw FileError(path: name, reason: "cannot encode: " + String(cString: message))
+        }
+        defer { styled_codec_free(out) }
+        return [UInt8](UnsafeBufferPointer(start: out, count: size))
+    }
+
+    /// RGBA at 8 or 16 bits to planar RGB in 0...255, composited over white where the image
+    /// is transparent (a style or content image's transparent parts are paper, not black).
+    private static func rgbImage(from decoded: styled_decoded_image) -> RGBImage {
+        let width = Int(decoded.width), height = Int(decoded.height), plane = width * height
+        var data = [Float](repeating: 0, count: plane * 3)
+        let maxSample: Float = decoded.bit_depth == 16 ? 65535 : 255
+        data.withUnsafeMutableBufferPointer { out in
+            func store<Sample: BinaryInteger>(_ samples: UnsafePointer<Sample>) {
+                for i in 0..<plane {
+                    let alpha = Float(samples[i * 4 + 3]) / maxSample
+                    for c in 0..<3 {
+                        let value = Float(samples[i * 4 + c]) / maxSample * 255
+                        out[c * plane + i] = alpha * value + (1 - alpha) * 255
+                    }
+                }
+            }
+            if decoded.bit_depth == 16 {
+                decoded.pixels.withMemoryRebound(to: UInt16.self, capacity: plane * 4) { store($0) }
+            } else {
+                store(UnsafePointer(decoded.pixels))
+            }
+        }
+        return RGBImage(pixels: Tensor(channels: 3, height: height, width: width, data: data))
+    }
+}
+
+/// Reads a whole file that must be a regular file no larger than `maxBytes`. The checks are
+/// made on the opened descriptor, so a FIFO never blocks the reader and a file that grows
+/// between the check and the read is still cut off at the limit.
+public func readRegularFile(_ path: String, maxBytes: Int) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+        throw FileError(path: path, reason: "not a regular file")
+    }
+    guard info.st_size <= maxBytes else {
+        throw FileError(path: path, reason: "file is \(info.st_size) bytes, more than the limit of \(maxBytes)")
+    }
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    var filled = 0
+    while filled < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+        if n < 0 && errno == EINTR { continue }
+        guard n >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+        if n == 0 { break }
+        filled += n
+    }
+    return Array(bytes[0..<filled])
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+// safetensors: an 8-byte little-endian header length, a JSON header mapping each tensor's
+// name to its dtype, shape and byte range, then the raw little-endian tensor bytes.
+// The optional "__metadata__" entry is a string-to-string map.
+public struct SafetensorsFile {
+    public struct Entry {
+        public var dtype: String
+        public var shape: [Int]
+        public var range: Range<Int>  // within `payload`
+    }
+
+    public var metadata: [String: String]
+    public var entries: [String: Entry]
+    public var payload: [UInt8]
+
+    public init(metadata: [String: String], entries: [String: Entry], payload: [UInt8]) {
+        self.metadata = metadata
+        self.entries = entries
+        self.payload = payload
+    }
+
+    public init(bytes: [UInt8], path: String) throws {
+        func fail(_ reason: String) -> FileError { FileError(path: path, reason: reason) }
+        guard bytes.count >= 8 else { throw fail("too short for a safetensors header") }
+        let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        guard headerLength > 0, headerLength <= bytes.count - 8, headerLength < 100 << 20 else {
+            throw fail("header length \(headerLength) does not fit the file")
+        }
+        guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<8 + headerLength])) as? [String: Any] else {
+            throw fail("header is not a JSON object")
+        }
+        payload = Array(bytes[(8 + headerLength)...])
+        metadata = (header["__metadata__"] as? [String: String]) ?? [:]
+        entries = [:]
+        for (name, value) in header where name != "__metadata__" {
+            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
+                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int],
+                  offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= payload.count
+            else { throw fail("malformed header entry for \(name)") }
+            entries[name] = Entry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
+        }
+    }
+
+    /// A tensor's values as float32, converting from F16 or BF16 where stored so.
+    public func floats(_ name: String, path: String) throws -> [Float] {
+        guard let entry = entries[name] else { throw FileError(path: path, reason: "no tensor named \(name)") }
+        let count = entry.shape.reduce(1, *)
+        let bytes = payload[entry.range]
+        let width = ["F32": 4, "F16": 2, "BF16": 2][entry.dtype]
+        guard let width, bytes.count == count * width else {
+            throw FileError(path: path, reason: "tensor \(name) has dtype \(entry.dtype) and \(bytes.count) bytes for shape \(entry.shape)")
+        }
+        return bytes.withUnsafeBytes { raw in
+            (0..<count).map { i in
+                switch entry.dtype {
+                case "F32": Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                case "F16": Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                default: Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                }
+            }
+        }
+    }
+
+    /// The file's bytes, tensors in name order, each stored as F32.
+    public static func serialize(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) -> [UInt8] {
+        var header: [String: Any] = ["__metadata__": metadata]
+        var payload: [UInt8] = []
+        for tensor in tensors.sorted(by: { $0.name < $1.name }) {
+            let start = payload.count
+            tensor.values.withUnsafeBytes { payload.append(contentsOf: $0) }  // little-endian host
+            header[tensor.name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [start, payload.count]]
+        }
+        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }  // pad so tensors start 8-byte aligned
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + json.count + payload.count)
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: json.count >> shift)) }
+        bytes.append(contentsOf: json)
+        bytes.append(contentsOf: payload)
+        return bytes
+    }
+}

@@ -1,0 +1,32 @@
+// A tensor holds one image's worth of activations: `channels × height × width` float32
+// values, contiguous, channel-major ("CHW"): element (c, y, x) is at
+// `(c * height + y) * width + x`. There is no batch dimension: styled optimises one image.
+public struct Tensor: Equatable, Sendable {
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    public var data: [Float]
+
+    public init(channels: Int, height: Int, width: Int, data: [Float]) {
+        precondition(data.count == channels * height * width, "tensor data does not match its shape")
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.data = data
+    }
+
+    public init(channels: Int, height: Int, width: Int, repeating value: Float = 0) {
+        self.init(channels: channels, height: height, width: width,
+                  data: [Float](repeating: value, count: channels * height * width))
+    }
+
+    public var count: Int { data.count }
+    public var plane: Int { height * width }
+
+    public subscript(c: Int, y: Int, x: Int) -> Float {
+        get { data[(c * height + y) * width + x] }
+        set { data[(c * height + y) * width + x] = newValue }
+    }
+
+    public var shapeDescription: String { "\(channels)×\(height)×\(width)" }
+}
