@@ -157,15 +157,23 @@ public struct VGGWeights: Sendable {
         return VGGWeights(architecture: architecture, input: .torchRGB, convolutions: weights, source: "torchvision layout: \(path)")
     }
 
+    /// Reads each layer's kernel and bias under the key `key(layerName)`, taking the shapes
+    /// from the file (test networks are narrower than VGG) and checking that they chain.
     private static func convolutions(from file: SafetensorsFile, architecture: VGGArchitecture,
                                      key: (String) -> String, path: String) throws -> [ConvolutionWeights] {
-        try zip(architecture.layerNames, architecture.channels).map { name, channels in
+        var input = 3
+        return try architecture.layerNames.map { name in
+            let shape = file.entries[key(name) + ".weight"]?.shape ?? []
+            guard shape.count == 4, shape[1] == input, shape[2] == 3, shape[3] == 3 else {
+                throw FileError(path: path, reason: "\(key(name)).weight has shape \(shape), not O×\(input)×3×3 as \(name) needs")
+            }
             let kernel = try file.floats(key(name) + ".weight", path: path)
             let bias = try file.floats(key(name) + ".bias", path: path)
-            guard kernel.count == channels.output * channels.input * 9, bias.count == channels.output else {
-                throw FileError(path: path, reason: "\(key(name)) does not have the shape of \(name) (\(channels.output)×\(channels.input)×3×3)")
+            guard bias.count == shape[0] else {
+                throw FileError(path: path, reason: "\(key(name)).bias has \(bias.count) values for \(shape[0]) channels")
             }
-            return ConvolutionWeights(name: name, inputChannels: channels.input, outputChannels: channels.output, kernel: kernel, bias: bias)
+            input = shape[0]
+            return ConvolutionWeights(name: name, inputChannels: shape[1], outputChannels: shape[0], kernel: kernel, bias: bias)
         }
     }
 

@@ -49,13 +49,17 @@ int styled_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_png_error, on_png_warning);
     if (!png) { snprintf(error, error_size, "out of memory"); return -1; }
     png_infop info = png_create_info_struct(png);
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
     uint8_t *volatile pixels = NULL;
     png_bytep *volatile rows = NULL;
-    if (!info || setjmp(png_jmpbuf(png))) {
+    if (setjmp(png_jmpbuf(png))) {
         free(pixels);
         free(rows);
-        png_destroy_read_struct(&png, info ? &info : NULL, NULL);
-        if (!info) snprintf(error, error_size, "out of memory");
+        png_destroy_read_struct(&png, &info, NULL);
         return -1;
     }
     // Each side is capped by libpng itself; the product is checked below, before allocating.
@@ -134,10 +138,14 @@ int styled_png_encode(const uint8_t *rgb, uint32_t width, uint32_t height,
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, on_png_write_error, on_png_warning);
     if (!png) { snprintf(error, error_size, "out of memory"); return -1; }
     png_infop info = png_create_info_struct(png);
-    if (!info || setjmp(png_jmpbuf(png))) {
+    if (!info) {
+        png_destroy_write_struct(&png, NULL);
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    if (setjmp(png_jmpbuf(png))) {
         free(io.data);
-        png_destroy_write_struct(&png, info ? &info : NULL);
-        if (!info) snprintf(error, error_size, "out of memory");
+        png_destroy_write_struct(&png, &info);
         return -1;
     }
     png_set_write_fn(png, &io, write_to_memory, flush_nothing);
