@@ -20,6 +20,17 @@ public struct Tensor: Equatable, Sendable {
                   data: [Float](repeating: value, count: channels * height * width))
     }
 
+    /// A tensor whose every element `fill` writes (the memory is not zeroed first).
+    public init(channels: Int, height: Int, width: Int, fill: (UnsafeMutablePointer<Float>) -> Void) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+        data = [Float](unsafeUninitializedCapacity: channels * height * width) { buffer, count in
+            fill(buffer.baseAddress!)
+            count = buffer.count
+        }
+    }
+
     public var count: Int { data.count }
     public var plane: Int { height * width }
 
@@ -29,4 +40,19 @@ public struct Tensor: Equatable, Sendable {
     }
 
     public var shapeDescription: String { "\(channels)×\(height)×\(width)" }
+}
+
+extension Tensor {
+    /// self += other, elementwise.
+    public mutating func add(_ other: Tensor, scaled factor: Float = 1) {
+        precondition(other.count == count, "adding tensors of different shapes")
+        data.withUnsafeMutableBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+                let ap = a.baseAddress!, bp = b.baseAddress!
+                Parallel.forEachRange(a.count) { range in
+                    for i in range { ap[i] += factor * bp[i] }
+                }
+            }
+        }
+    }
 }

@@ -54,6 +54,15 @@ public struct ConvolutionWeights: Sendable {
     /// O × I × 3 × 3, row-major.
     public var kernel: [Float]
     public var bias: [Float]
+
+    public init(name: String, inputChannels: Int, outputChannels: Int, kernel: [Float], bias: [Float]) {
+        precondition(kernel.count == outputChannels * inputChannels * 9 && bias.count == outputChannels)
+        self.name = name
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernel = kernel
+        self.bias = bias
+    }
 }
 
 /// A VGG's frozen convolution weights, with where they came from and how to feed them.

@@ -1,0 +1,113 @@
+import Engine
+import Foundation
+import Testing
+
+@Suite struct ConvolutionTests {
+    static func randomWeights(input: Int, output: Int, seed: UInt64) -> ConvolutionWeights {
+        var generator = SeededGenerator(seed: seed)
+        return ConvolutionWeights(name: "test", inputChannels: input, outputChannels: output,
+                                  kernel: (0..<output * input * 9).map { _ in generator.nextGaussian() },
+                                  bias: (0..<output).map { _ in generator.nextGaussian() })
+    }
+
+    static func randomTensor(_ c: Int, _ h: Int, _ w: Int, seed: UInt64) -> Tensor {
+        var generator = SeededGenerator(seed: seed)
+        return Tensor(channels: c, height: h, width: w, data: (0..<c * h * w).map { _ in generator.nextGaussian() })
+    }
+
+    static func maxRelativeError(_ a: Tensor, _ b: Tensor) -> Float {
+        let scale = b.data.map(abs).max() ?? 1
+        return zip(a.data, b.data).map { abs($0 - $1) }.max()! / max(scale, 1e-20)
+    }
+
+    // (input channels, output channels, height, width): odd sizes, one-row and one-column
+    // images, and both backward routes (Cin < Cout folds Wᵀ·dY; otherwise the rotated kernel).
+    static let shapes = [(3, 8, 13, 17), (5, 4, 1, 9), (4, 6, 7, 1), (16, 16, 31, 33), (12, 5, 64, 3)]
+
+    @Test(arguments: shapes)
+    func gemmEqualsDirectForwardAndBackward(shape: (Int, Int, Int, Int)) {
+        let (cin, cout, h, w) = shape
+        let weights = Self.randomWeights(input: cin, output: cout, seed: UInt64(cin * 100 + cout))
+        // Small bands, so that several bands and both workers take part even on small images.
+        let gemm = Conv2D(weights: weights, algorithm: GEMMConvolution(bandColumns: 16))
+        let direct = Conv2D(weights: weights, algorithm: DirectConvolution())
+        let x = Self.randomTensor(cin, h, w, seed: 7)
+        for relu in [false, true] {
+            #expect(Self.maxRelativeError(gemm.forward(x, relu: relu), direct.forward(x, relu: relu)) < 1e-5)
+        }
+        let dy = Self.randomTensor(cout, h, w, seed: 8)
+        #expect(Self.maxRelativeError(gemm.backward(dy), direct.backward(dy)) < 1e-5)
+    }
+
+    /// The direct convolution's backward is the rotated-kernel convolution; check it against
+    /// the definition, ⟨dy, conv(x)⟩ differentiated by finite differences in float64.
+    @Test func convolutionGradientMatchesFiniteDifferences() {
+        let weights = Self.randomWeights(input: 3, output: 4, seed: 3)
+        let conv = Conv2D(weights: weights)
+        let x = Self.randomTensor(3, 6, 5, seed: 4), dy = Self.randomTensor(4, 6, 5, seed: 5)
+        let analytic = conv.backward(dy).data.map(Double.init)
+        let numeric = finiteDifferences(x.data.map(Double.init)) { values in
+            let y = Reference.conv(Reference.Volume(channels: 3, height: 6, width: 5, data: values), weights, relu: false)
+            return zip(y.data, dy.data).reduce(0) { $0 + $1.0 * Double($1.1) }
+        }
+        #expect(relativeError(analytic, numeric) < 1e-3)
+    }
+
+    @Test(arguments: [Pooling.max, Pooling.average])
+    func poolAndReLUGradientsMatchFiniteDifferences(kind: Pooling) {
+        let x = Self.randomTensor(2, 7, 6, seed: 9)  // odd height: the last row is dropped
+        let pooled = Pool.forward(x, kind)
+        #expect(pooled.output.height == 3 && pooled.output.width == 3)
+        let dy = Self.randomTensor(2, 3, 3, seed: 10)
+        let analytic = Pool.backward(dy, kind, winners: pooled.winners, inputHeight: 7, inputWidth: 6).data.map(Double.init)
+        let numeric = finiteDifferences(x.data.map(Double.init)) { values in
+            let y = Reference.pool(Reference.Volume(channels: 2, height: 7, width: 6, data: values), kind)
+            return zip(y.data, dy.data).reduce(0) { $0 + $1.0 * Double($1.1) }
+        }
+        #expect(relativeError(analytic, numeric) < 1e-3)
+
+        let relu = Tensor(channels: 2, height: 7, width: 6, data: x.data.map { max(0, $0) })
+        let g = Self.randomTensor(2, 7, 6, seed: 11)
+        let reluAnalytic = ReLU.backward(g, output: relu).data.map(Double.init)
+        let reluNumeric = finiteDifferences(x.data.map(Double.init)) { values in
+            zip(values, g.data).reduce(0) { $0 + max(0, $1.0) * Double($1.1) }
+        }
+        #expect(relativeError(reluAnalytic, reluNumeric) < 1e-3)
+    }
+
+    @Test(arguments: [Pooling.max, Pooling.average])
+    func vggImageGradientMatchesFiniteDifferences(pooling: Pooling) {
+        // A VGG16-shaped network, 16 times narrower, on a 16×12 image, losses at three depths.
+        let weights = VGGWeights.random(.vgg16, seed: 21, widthDivisor: 16)
+        let network = VGG(weights: weights, pooling: pooling)
+        let image = randomImage(width: 12, height: 16, seed: 22)
+        let layers = ["block1_conv2", "block3_conv1", "block4_conv2"]
+        let pass = network.forward(image, layers: layers)
+        var projections: [String: Tensor] = [:]
+        for (i, layer) in layers.enumerated() {
+            let a = pass.activations[layer]!
+            projections[layer] = Self.randomTensor(a.channels, a.height, a.width, seed: 30 + UInt64(i))
+        }
+        let analytic = network.backward(pass, gradients: projections).data.map(Double.init)
+        let numeric = finiteDifferences(image.pixels.data.map(Double.init), step: 1e-3) { values in
+            let activations = Reference.vgg(weights, image: values, height: 16, width: 12, depth: 9, pooling: pooling)
+            return layers.reduce(0) { total, layer in
+                total + zip(activations[layer]!.data, projections[layer]!.data).reduce(0) { $0 + $1.0 * Double($1.1) }
+            }
+        }
+        #expect(relativeError(analytic, numeric) < 1e-3)
+    }
+}
+
+/// Central differences of `f` at `x` in float64, for every coordinate.
+func finiteDifferences(_ x: [Double], step: Double = 1e-4, _ f: ([Double]) -> Double) -> [Double] {
+    var probe = x
+    return x.indices.map { i in
+        probe[i] = x[i] + step
+        let plus = f(probe)
+        probe[i] = x[i] - step
+        let minus = f(probe)
+        probe[i] = x[i]
+        return (plus - minus) / (2 * step)
+    }
+}
