@@ -29,6 +29,12 @@ public final class VGG: Sendable {
 
     public func index(of layer: String) -> Int? { layerNames.firstIndex(of: layer) }
 
+    /// The smallest image side for which the first `depth` layers still have at least one
+    /// position (each pooling halves the side).
+    public func minimumSide(forDepth depth: Int) -> Int {
+        1 << blockStarts.filter { $0 < depth }.count
+    }
+
     /// What a forward pass leaves for the backward pass.
     public struct Pass: Sendable {
         /// The post-ReLU activations of the requested layers.
@@ -46,6 +52,8 @@ public final class VGG: Sendable {
             return i
         }
         let depth = (indices.max() ?? -1) + 1
+        precondition(min(image.width, image.height) >= minimumSide(forDepth: depth),
+                     "a \(image.width)×\(image.height) image is too small for \(depth) layers of \(architecture.rawValue)")
         var x = preprocess(image)
         var outputs: [Tensor] = []
         var winners: [Int: [UInt8]] = [:]

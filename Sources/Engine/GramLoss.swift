@@ -1,0 +1,77 @@
+// Style loss at one layer (Gatys et al., eq. 4–6). F is N × M (channels × positions); its
+// Gram matrix G = F Fᵀ (not normalised); A the target Gram (several style images blended).
+//   E = Σ (G − A)² / (4 N² M²),   ∂E/∂F = (G − A) F / (N² M²)   (G and A are symmetric).
+public struct GramMatrix: Sendable, Equatable {
+    public var size: Int  // N
+    public var values: [Float]  // N × N, row-major
+
+    public init(size: Int, values: [Float]) {
+        precondition(values.count == size * size)
+        self.size = size
+        self.values = values
+    }
+
+    /// Σ_k weight_k · A_k, with the weights normalised to sum to 1.
+    public static func blend(_ grams: [(gram: GramMatrix, weight: Double)]) -> GramMatrix {
+        let total = grams.reduce(0) { $0 + $1.weight }
+        var values = [Float](repeating: 0, count: grams[0].gram.values.count)
+        for (gram, weight) in grams {
+            precondition(gram.size == grams[0].gram.size, "blending Gram matrices of different sizes")
+            let share = Float(weight / total)
+            for i in values.indices { values[i] += share * gram.values[i] }
+        }
+        return GramMatrix(size: grams[0].gram.size, values: values)
+    }
+}
+
+public enum GramLoss {
+    /// G = F Fᵀ. Each worker multiplies its share of the positions; the partial sums are added.
+    public static func gram(_ features: Tensor) -> GramMatrix {
+        let n = features.channels, m = features.plane
+        let workers = m < 4096 ? 1 : Parallel.workers
+        var partials = [[Float]](repeating: [Float](repeating: 0, count: n * n), count: workers)
+        features.data.withUnsafeBufferPointer { f in
+            partials.withUnsafeMutableBufferPointer { parts in
+                let parts = parts.baseAddress!
+                Parallel.forEachRange(workers, minimum: 1) { range in
+                    for w in range {
+                        let start = m * w / workers, count = m * (w + 1) / workers - start
+                        parts[w].withUnsafeMutableBufferPointer { g in
+                            BLAS.sgemm(m: n, n: n, k: count, a: f.baseAddress! + start, lda: m, b: f.baseAddress! + start, ldb: m,
+                                       beta: 0, c: g.baseAddress!, ldc: n, transposeB: true)
+                        }
+                    }
+                }
+            }
+        }
+        var values = partials[0]
+        for part in partials.dropFirst() { for i in values.indices { values[i] += part[i] } }
+        return GramMatrix(size: n, values: values)
+    }
+
+    public static func evaluate(features: Tensor, target: GramMatrix) -> (loss: Double, gradient: Tensor) {
+        let n = features.channels, m = features.plane
+        precondition(target.size == n, "style target has \(target.size) channels, the layer \(n)")
+        let g = gram(features)
+        let scale = 1 / (Double(n) * Double(n) * Double(m) * Double(m))
+        var sum = 0.0
+        var difference = [Float](repeating: 0, count: n * n)
+        for i in difference.indices {
+            let d = g.values[i] - target.values[i]
+            difference[i] = d
+            sum += Double(d) * Double(d)
+        }
+        let gradient = Tensor(channels: n, height: features.height, width: features.width) { out in
+            difference.withUnsafeBufferPointer { d in
+                features.data.withUnsafeBufferPointer { f in
+                    // (G − A) · F over each worker's columns of F.
+                    Parallel.forEachRange(m, minimum: 4096) { range in
+                        BLAS.sgemm(m: n, n: range.count, k: n, alpha: Float(scale), a: d.baseAddress!, lda: n,
+                                   b: f.baseAddress! + range.lowerBound, ldb: m, beta: 0, c: out + range.lowerBound, ldc: m)
+                    }
+                }
+            }
+        }
+        return (sum * scale / 4, gradient)
+    }
+}

@@ -1,0 +1,101 @@
+// The whole objective (../shared/spec/objective.md):
+//   L = c · L_c + s · Σ_l w_l E_l + v · L_tv
+// evaluated with one forward pass to the deepest layer used and one backward pass.
+
+public struct ObjectiveSettings: Sendable, Codable, Equatable {
+    public var contentLayers: [String]
+    public var styleLayers: [String]
+    /// One weight per style layer; nil means 1/L each.
+    public var styleLayerWeights: [Double]?
+    public var contentWeight: Double
+    public var styleWeight: Double
+    public var tvWeight: Double
+
+    public init(contentLayers: [String] = ["block4_conv2"],
+                styleLayers: [String] = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"],
+                styleLayerWeights: [Double]? = nil, contentWeight: Double = 1, styleWeight: Double = 1e4, tvWeight: Double = 0) {
+        self.contentLayers = contentLayers
+        self.styleLayers = styleLayers
+        self.styleLayerWeights = styleLayerWeights
+        self.contentWeight = contentWeight
+        self.styleWeight = styleWeight
+        self.tvWeight = tvWeight
+    }
+
+    public var resolvedStyleLayerWeights: [Double] {
+        styleLayerWeights ?? Array(repeating: 1 / Double(max(1, styleLayers.count)), count: styleLayers.count)
+    }
+}
+
+/// What the image is pulled towards: the content image's features and the blended style Grams.
+public struct Targets: Sendable {
+    public var content: [String: Tensor]
+    public var style: [String: GramMatrix]
+
+    public init(content: [String: Tensor], style: [String: GramMatrix]) {
+        self.content = content
+        self.style = style
+    }
+
+    public static func content(of image: RGBImage, network: VGG, layers: [String]) -> [String: Tensor] {
+        network.forward(image, layers: layers).activations
+    }
+
+    public static func grams(of image: RGBImage, network: VGG, layers: [String]) -> [String: GramMatrix] {
+        network.forward(image, layers: layers).activations.mapValues(GramLoss.gram)
+    }
+}
+
+/// The loss terms of one evaluation, unweighted (as the spec defines them) and the weighted total.
+public struct LossTerms: Sendable, Codable, Equatable {
+    public var total: Double
+    public var content: Double
+    public var style: Double
+    public var styleLayers: [String: Double]
+    public var tv: Double
+}
+
+public final class Objective: Sendable {
+    public let network: VGG
+    public let settings: ObjectiveSettings
+    public let targets: Targets
+
+    public init(network: VGG, settings: ObjectiveSettings, targets: Targets) {
+        for layer in settings.contentLayers + settings.styleLayers {
+            precondition(network.index(of: layer) != nil, "\(network.architecture.rawValue) has no layer \(layer)")
+        }
+        self.network = network
+        self.settings = settings
+        self.targets = targets
+    }
+
+    /// The loss terms at `image` and the gradient of the total with respect to it.
+    public func evaluate(_ image: RGBImage) -> (terms: LossTerms, gradient: Tensor) {
+        let pass = network.forward(image, layers: settings.contentLayers + settings.styleLayers)
+        var layerGradients: [String: Tensor] = [:]
+        func accumulate(_ layer: String, _ gradient: Tensor, _ weight: Double) {
+            layerGradients[layer, default: Tensor(channels: gradient.channels, height: gradient.height, width: gradient.width)]
+                .add(gradient, scaled: Float(weight))
+        }
+        var content = 0.0
+        for layer in settings.contentLayers {
+            let (loss, gradient) = ContentLoss.evaluate(features: pass.activations[layer]!, target: targets.content[layer]!)
+            content += loss
+            accumulate(layer, gradient, settings.contentWeight)
+        }
+        var style = 0.0
+        var styleLayers: [String: Double] = [:]
+        for (layer, weight) in zip(settings.styleLayers, settings.resolvedStyleLayerWeights) {
+            let (loss, gradient) = GramLoss.evaluate(features: pass.activations[layer]!, target: targets.style[layer]!)
+            styleLayers[layer] = loss
+            style += weight * loss
+            accumulate(layer, gradient, settings.styleWeight * weight)
+        }
+        var gradient = network.backward(pass, gradients: layerGradients)
+        // L_tv is logged even when v = 0.
+        let (tv, tvGradient) = TotalVariation.evaluate(image.pixels)
+        if settings.tvWeight != 0 { gradient.add(tvGradient, scaled: Float(settings.tvWeight)) }
+        let total = settings.contentWeight * content + settings.styleWeight * style + settings.tvWeight * tv
+        return (LossTerms(total: total, content: content, style: style, styleLayers: styleLayers, tv: tv), gradient)
+    }
+}

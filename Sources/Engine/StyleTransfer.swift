@@ -1,0 +1,104 @@
+import Foundation
+
+// Style transfer itself (Gatys, Ecker & Bethge 2016), read top to bottom:
+//   1. targets: the content image's features and the style images' blended Gram matrices;
+//   2. a starting image: noise, the content, a style image, or a given picture;
+//   3. minimise c·L_c + s·L_s + v·L_tv over the image's pixels within [0, 255],
+//      reporting every iteration to the caller, who may stop it.
+
+public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
+    case lbfgsb = "lbfgs", adam
+}
+
+public enum InitialImage: Sendable {
+    case noise(seed: UInt64)
+    case content
+    case style(index: Int)
+    case image(RGBImage)
+}
+
+public struct RenderSettings: Sendable {
+    public var objective: ObjectiveSettings
+    public var iterations: Int
+    public var optimizer: OptimizerKind
+    public var lbfgsb: LBFGSB
+    public var adam: Adam
+
+    public init(objective: ObjectiveSettings = ObjectiveSettings(), iterations: Int = 500, optimizer: OptimizerKind = .lbfgsb,
+                lbfgsb: LBFGSB = LBFGSB(), adam: Adam = Adam()) {
+        self.objective = objective
+        self.iterations = iterations
+        self.optimizer = optimizer
+        self.lbfgsb = lbfgsb
+        self.adam = adam
+    }
+}
+
+/// One iteration's report. Iteration 0 is the starting image.
+public struct IterationReport: Sendable {
+    public var iteration: Int
+    public var evaluations: Int
+    public var terms: LossTerms
+    /// Wall seconds since the render started.
+    public var seconds: Double
+    public var image: RGBImage
+}
+
+public struct StyleTransfer: Sendable {
+    public let objective: Objective
+
+    /// The objective for a content image and weighted style images, all already at their
+    /// render sizes. Style Grams can be given (e.g. from a cache) instead of computed.
+    public init(network: VGG, settings: ObjectiveSettings, content: RGBImage,
+                styles: [(image: RGBImage, weight: Double)], styleGrams: [[String: GramMatrix]]? = nil) {
+        let grams = styleGrams ?? styles.map { Targets.grams(of: $0.image, network: network, layers: settings.styleLayers) }
+        let blended = Dictionary(uniqueKeysWithValues: settings.styleLayers.map { layer in
+            (layer, GramMatrix.blend(zip(grams, styles).map { ($0[layer]!, $1.weight) }))
+        })
+        let targets = Targets(content: Targets.content(of: content, network: network, layers: settings.contentLayers), style: blended)
+        objective = Objective(network: network, settings: settings, targets: targets)
+    }
+
+    /// Seeded uniform noise in 0...255.
+    public static func noise(width: Int, height: Int, seed: UInt64) -> RGBImage {
+        var generator = SeededGenerator(seed: seed)
+        return RGBImage(pixels: Tensor(channels: 3, height: height, width: width,
+                                       data: (0..<3 * width * height).map { _ in Float.random(in: 0...255, using: &generator) }))
+    }
+
+    /// Optimises from `start`; `onIteration` gets iteration 0 (the start) and every iteration
+    /// after, and returns false to stop early. Returns the last image and why it stopped.
+    public func render(from start: RGBImage, settings: RenderSettings,
+                       onIteration: (IterationReport) -> Bool) -> (image: RGBImage, stop: LBFGSB.Stop) {
+        let began = DispatchTime.now()
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9 }
+        let shape = start.pixels
+        func image(_ x: [Double]) -> RGBImage {
+            RGBImage(pixels: Tensor(channels: 3, height: shape.height, width: shape.width, data: x.map { Float($0) }))
+        }
+        var x = start.pixels.data.map { Double(min(255, max(0, $0))) }
+        var lastTerms: LossTerms?
+        var evaluations = 0
+        var stoppedByCaller = false
+        let evaluate: ([Double], inout [Double]) -> Double = { point, gradient in
+            let (terms, g) = objective.evaluate(image(point))
+            evaluations += 1
+            lastTerms = terms
+            for i in gradient.indices { gradient[i] = Double(g.data[i]) }
+            if evaluations == 1 && !onIteration(IterationReport(iteration: 0, evaluations: 1, terms: terms, seconds: elapsed(), image: image(point))) {
+                stoppedByCaller = true
+            }
+            return terms.total
+        }
+        // Both optimisers report an iterate that was the point evaluated last.
+        let report: (Int, Int, [Double]) -> Bool = { iteration, evaluationCount, point in
+            !stoppedByCaller && onIteration(IterationReport(iteration: iteration, evaluations: evaluationCount,
+                                                            terms: lastTerms!, seconds: elapsed(), image: image(point)))
+        }
+        let stop = switch settings.optimizer {
+        case .lbfgsb: settings.lbfgsb.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, evaluate: evaluate, onIteration: report)
+        case .adam: settings.adam.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, evaluate: evaluate, onIteration: report)
+        }
+        return (image(x), stoppedByCaller ? .cancelled : stop)
+    }
+}
