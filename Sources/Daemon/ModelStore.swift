@@ -8,9 +8,14 @@ struct ModelStore {
 
     static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let explicit = environment["STYLED_MODELS"], !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
+        return cacheRoot(environment: environment).appendingPathComponent("models")
+    }
+
+    /// styled's cache folder: `$XDG_CACHE_HOME/styled`, else `~/.cache/styled`.
+    static func cacheRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return cache.appendingPathComponent("styled/models")
+        return cache.appendingPathComponent("styled")
     }
 
     func path(of name: String) -> URL { directory.appendingPathComponent("\(name).safetensors") }

@@ -8,6 +8,6 @@ struct Styled: AsyncParsableCommand {
         commandName: "styled",
         abstract: "Neural style transfer (Gatys, Ecker & Bethge) as a batch service.",
         version: version,
-        subcommands: [ModelCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, ModelCommand.self, BenchCommand.self]
     )
 }
