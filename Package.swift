@@ -41,6 +41,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
+        // Runs the `styled` executable itself, as users and services do.
+        .testTarget(name: "StyledTests", dependencies: ["Engine", "Daemon"]),
     ],
     swiftLanguageModes: [.v5]
 )

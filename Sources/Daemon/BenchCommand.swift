@@ -15,11 +15,17 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The deepest layer evaluated.") var layer = "block5_conv1"
     @Option(help: "How many timed runs (after one warm-up).") var runs = 5
     @Option(help: "Cores to use (default: all).") var threads: Int?
+    @Option(help: "The convolution algorithm: winograd or gemm (im2col).") var convolution = "winograd"
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func run() throws {
         Parallel.setWorkers(threads ?? Parallel.workers)
-        let network = VGG(weights: try location.store.load(model))
+        let algorithm: ConvolutionAlgorithm = switch convolution {
+        case "gemm": GEMMConvolution()
+        case "winograd": WinogradConvolution()
+        default: throw ValidationError("--convolution is winograd or gemm")
+        }
+        let network = VGG(weights: try location.store.load(model), algorithm: algorithm)
         guard network.index(of: layer) != nil else { throw ValidationError("\(model) has no layer \(layer)") }
         var generator = SeededGenerator(seed: 1)
         let image = RGBImage(pixels: Tensor(channels: 3, height: size, width: size,
@@ -36,12 +42,12 @@ struct BenchCommand: ParsableCommand {
         let gflops = 2 * network.forwardFLOPs(to: layer, height: size, width: size) / median / 1e9
         let peak = peakMemoryBytes()
         if json {
-            let record: [String: Any] = ["model": model, "size": size, "layer": layer, "runs": runs, "threads": Parallel.workers,
+            let record: [String: Any] = ["model": model, "convolution": convolution, "size": size, "layer": layer, "runs": runs, "threads": Parallel.workers,
                                          "median_seconds": median, "gflops": gflops, "peak_memory_bytes": peak]
             print(String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print(String(format: "%@ %d×%d forward+backward to %@: median %.3f s over %d runs, %.1f GFLOP/s, peak memory %.0f MB (%d threads)",
-                         model, size, size, layer, median, runs, gflops, Double(peak) / 1e6, Parallel.workers))
+            print(String(format: "%@ (%@) %d×%d forward+backward to %@: median %.3f s over %d runs, %.1f GFLOP/s, peak memory %.0f MB (%d threads)",
+                         model, convolution, size, size, layer, median, runs, gflops, Double(peak) / 1e6, Parallel.workers))
         }
     }
 }

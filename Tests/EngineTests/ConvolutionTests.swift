@@ -22,14 +22,20 @@ import Testing
 
     // (input channels, output channels, height, width): odd sizes, one-row and one-column
     // images, and both backward routes (Cin < Cout folds Wᵀ·dY; otherwise the rotated kernel).
-    static let shapes = [(3, 8, 13, 17), (5, 4, 1, 9), (4, 6, 7, 1), (16, 16, 31, 33), (12, 5, 64, 3)]
+    static let shapes = [(3, 8, 13, 17), (5, 4, 1, 9), (4, 6, 7, 1), (16, 16, 31, 33), (12, 5, 64, 3), (32, 48, 10, 10)]
 
-    @Test(arguments: shapes)
-    func gemmEqualsDirectForwardAndBackward(shape: (Int, Int, Int, Int)) {
+    // Small bands, so that several bands and both workers take part even on small images;
+    // Winograd with no channel minimum, so that it handles every shape itself.
+    static let algorithms: [(String, ConvolutionAlgorithm)] = [
+        ("gemm", GEMMConvolution(bandColumns: 16)),
+        ("winograd", WinogradConvolution(bandTiles: 8, minimumChannels: 1)),
+    ]
+
+    @Test(arguments: shapes, algorithms.map(\.0))
+    func fastConvolutionEqualsDirectForwardAndBackward(shape: (Int, Int, Int, Int), algorithm: String) {
         let (cin, cout, h, w) = shape
         let weights = Self.randomWeights(input: cin, output: cout, seed: UInt64(cin * 100 + cout))
-        // Small bands, so that several bands and both workers take part even on small images.
-        let gemm = Conv2D(weights: weights, algorithm: GEMMConvolution(bandColumns: 16))
+        let gemm = Conv2D(weights: weights, algorithm: Self.algorithms.first { $0.0 == algorithm }!.1)
         let direct = Conv2D(weights: weights, algorithm: DirectConvolution())
         let x = Self.randomTensor(cin, h, w, seed: 7)
         for relu in [false, true] {

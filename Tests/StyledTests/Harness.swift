@@ -1,0 +1,90 @@
+import Engine
+import Foundation
+
+/// Runs the built `styled` executable (it sits beside the test bundle) in a scratch folder
+/// with a small random VGG16 in its model cache, so these tests need no real weights.
+final class Harness {
+    let root: URL
+    let environment: [String: String]
+
+    static let executable: URL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("styled")
+    static let sharedImages = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/images")
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("styled-it-\(UUID().uuidString)")
+        let models = root.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        try Data(VGGWeights.random(.vgg16, seed: 7, widthDivisor: 16).safetensorsBytes())
+            .write(to: models.appendingPathComponent("vgg16.safetensors"))
+        var environment = ProcessInfo.processInfo.environment
+        environment["STYLED_MODELS"] = models.path
+        environment["XDG_CACHE_HOME"] = root.appendingPathComponent("cache").path
+        self.environment = environment
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    func url(_ path: String) -> URL { root.appendingPathComponent(path) }
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.environment = environment
+        process.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+                      error: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A job folder with a content and a style image (small real photographs) and `manifest`.
+    func makeJob(_ name: String, manifest: String, content: String = "fruits.jpg", style: String = "starry_night.jpg") throws -> URL {
+        let folder = url("jobs/\(name)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (source, target) in [(content, "content.jpg"), (style, "style.jpg")] {
+            let image = try ImageFile.read(Self.sharedImages.appendingPathComponent(source).path).resized(longerSide: 96)
+            try ImageFile.write(image, to: folder.appendingPathComponent(target).path, format: .jpeg)
+        }
+        try manifest.write(to: folder.appendingPathComponent("job.toml"), atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    /// Every file below a folder with its SHA-256, to show that nothing was changed.
+    static func snapshot(_ folder: URL) -> [String: String] {
+        var result: [String: String] = [:]
+        let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)
+        while let file = enumerator?.nextObject() as? URL {
+            let relative = String(file.path.dropFirst(folder.path.count))
+            var info = stat()
+            lstat(file.path, &info)
+            if (info.st_mode & S_IFMT) == S_IFLNK {
+                result[relative] = "link → " + ((try? FileManager.default.destinationOfSymbolicLink(atPath: file.path)) ?? "?")
+            } else if let bytes = try? readRegularFile(file.path, maxBytes: 1 << 30) {
+                result[relative] = SHA256.hex(bytes)
+            }
+        }
+        return result
+    }
+
+    static let tinyJob = """
+        content = "content.jpg"
+        style = [{ image = "style.jpg", weight = 1 }]
+        size = 48
+        iterations = 4
+        frame_every = 2
+
+        """
+}

@@ -1,0 +1,72 @@
+import Engine
+import Foundation
+import Testing
+
+@Suite struct RunCommandTests {
+    @Test func rendersAJobFolderWithEveryOutput() throws {
+        let harness = try Harness()
+        let job = try harness.makeJob("tiny", manifest: Harness.tinyJob)
+        let before = Harness.snapshot(job)
+        let result = try harness.run(["run", job.path, "--out", harness.url("out").path])
+        #expect(result.status == 0, "\(result.error)")
+        let out = harness.url("out")
+        let image = try ImageFile.read(out.appendingPathComponent("result.png").path)
+        #expect(max(image.width, image.height) == 48)
+
+        let lines = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(records.map { $0["iteration"] as! Int } == [0, 1, 2, 3, 4])
+        for key in ["loss", "content", "style", "style_layers", "tv", "evaluations", "seconds"] {
+            #expect(records.allSatisfy { $0[key] != nil }, "log records lack \(key)")
+        }
+        #expect((records[0]["content"] as! Double) == 0)  // init = content: the content loss starts at 0
+        #expect((records[4]["loss"] as! Double) < (records[0]["loss"] as! Double))
+
+        let frames = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("frames").path).sorted()
+        #expect(frames == ["0000.png", "0002.png", "0004.png"])
+        let gif = try Data(contentsOf: out.appendingPathComponent("animation.gif"))
+        #expect(gif.starts(with: Array("GIF89a".utf8)) && gif.last == 0x3B)
+        #expect(try String(contentsOf: out.appendingPathComponent("loss.svg"), encoding: .utf8).contains(">iteration</text>"))
+
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as! [String: Any]
+        let parameters = report["parameters"] as! [String: Any]
+        #expect(parameters["style_weight"] as? Double == 1e4 && parameters["size"] as? Int == 48 && parameters["init"] as? String == "content")
+        #expect(report["iterations"] as? Int == 4 && (report["wall_seconds"] as? Double ?? 0) > 0)
+        #expect((report["model"] as? [String: Any])?["sha256"] as? String != nil)
+        #expect(report["styled_version"] as? String != nil)
+        #expect(Harness.snapshot(job) == before)
+    }
+
+    @Test(arguments: [
+        ("typo", "styel_weight = 5\n", "field `styel_weight`: unknown key (did you mean `style_weight`?)"),
+        ("missing", "", "field `style`: `nothere.jpg` does not exist in the job folder"),
+        ("escape", "", "field `content`: `../../etc/passwd` must be a file name inside the job folder (no `..`)"),
+        ("truncated", "", "field `content`:"),
+        ("symlink", "", "is a symbolic link"),
+        ("broken", "size = [\n", "not valid TOML"),
+    ])
+    func badJobsFailNamingTheProblemAndChangeNothing(kind: String, extra: String, message: String) throws {
+        let harness = try Harness()
+        var manifest = Harness.tinyJob + extra
+        switch kind {
+        case "missing": manifest = manifest.replacingOccurrences(of: "\"style.jpg\"", with: "\"nothere.jpg\"")
+        case "escape": manifest = manifest.replacingOccurrences(of: "\"content.jpg\"", with: "\"../../etc/passwd\"")
+        case "symlink": manifest = manifest.replacingOccurrences(of: "\"content.jpg\"", with: "\"link.jpg\"")
+        default: break
+        }
+        let job = try harness.makeJob(kind, manifest: manifest)
+        if kind == "truncated" {
+            let path = job.appendingPathComponent("content.jpg")
+            let bytes = try Data(contentsOf: path)
+            try bytes.prefix(bytes.count / 2).write(to: path)
+        }
+        if kind == "symlink" { try FileManager.default.createSymbolicLink(atPath: job.appendingPathComponent("link.jpg").path, withDestinationPath: "/etc/passwd") }
+        let before = Harness.snapshot(job)
+        let result = try harness.run(["run", job.path, "--out", harness.url("out").path])
+        #expect(result.status != 0)
+        #expect(result.error.contains(message), "stderr: \(result.error)")
+        if kind == "truncated" { #expect(result.error.contains("content.jpg") && result.error.lowercased().contains("premature end")) }
+        #expect(Harness.snapshot(job) == before)
+        #expect(!FileManager.default.fileExists(atPath: harness.url("out/result.png").path))
+    }
+}
