@@ -26,6 +26,8 @@ let package = Package(
         // libpng and libjpeg report errors by longjmp; Swift cannot hold a setjmp, so the
         // decode and encode calls that may jump live in this small C target.
         .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        // renameat2(RENAME_NOREPLACE), which Swift's Glibc module does not declare.
+        .target(name: "CSystem"),
         .target(
             name: "Engine",
             dependencies: ["COpenBLAS", "CGIF", "CLBFGSB", "CCrypto", "ImageCodecs"],
@@ -34,7 +36,7 @@ let package = Package(
         .executableTarget(
             name: "Daemon",
             dependencies: [
-                "Engine", "CInotifyTools",
+                "Engine", "CInotifyTools", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

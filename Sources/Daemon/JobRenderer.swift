@@ -63,7 +63,7 @@ struct JobRenderer {
     var environment: RenderEnvironment
 
     /// `onIteration` sees every iteration (for progress lines and status) and returns false to stop.
-    func render(folder: JobFolder, job: ResolvedJob, into output: URL,
+    func render(folder: JobFolder, job: ResolvedJob, into output: URL, overrides: [String]? = nil,
                 onIteration: (IterationReport) -> Bool = { _ in true }) throws -> RenderReport {
         let began = Date()
         // The inputs are checked before the model is loaded, so that a bad job fails fast.
@@ -157,7 +157,7 @@ struct JobRenderer {
                   to: output.appendingPathComponent("loss.svg"))
         let wall = Date().timeIntervalSince(began)
         let report = RenderReport(
-            styledVersion: Styled.version, parameters: job, profile: job.profile, overrides: nil,
+            styledVersion: Styled.version, parameters: job, profile: job.profile, overrides: overrides,
             model: .init(name: job.model, architecture: weights.architecture.rawValue, input: weights.input.rawValue,
                          sha256: weights.digest, source: weights.source),
             content: .init(file: job.content, originalWidth: contentOriginal.width, originalHeight: contentOriginal.height,

@@ -8,6 +8,6 @@ struct Styled: AsyncParsableCommand {
         commandName: "styled",
         abstract: "Neural style transfer (Gatys, Ecker & Bethge) as a batch service.",
         version: version,
-        subcommands: [RunCommand.self, ModelCommand.self, BenchCommand.self]
+        subcommands: [DaemonCommand.self, SubmitCommand.self, StatusCommand.self, RunCommand.self, ModelCommand.self, BenchCommand.self]
     )
 }

@@ -88,3 +88,64 @@ final class Harness {
 
         """
 }
+
+extension Harness {
+    /// A daemon configuration in the scratch folder (paths relative to it), with two profiles.
+    func writeConfig(rescanSeconds: Double = 60) throws -> String {
+        let config = """
+            state = "state"
+            jobs_at_once = 1
+            threads_per_job = 1
+            rescan_seconds = \(rescanSeconds)
+
+            [[inbox]]
+            path = "inbox"
+            outbox = "outbox"
+
+            [[profile]]
+            name = "small"
+            max_size = 400
+            iterations = 2
+            style_weight = 100
+            frame_every = 1
+
+            [[profile]]
+            name = "large"
+            max_size = 4096
+            iterations = 1
+            style_weight = 1000
+            frame_every = 0
+
+            """
+        try FileManager.default.createDirectory(at: url("inbox"), withIntermediateDirectories: true)
+        try config.write(to: url("styled.toml"), atomically: true, encoding: .utf8)
+        return url("styled.toml").path
+    }
+
+    /// Starts `styled daemon` in the background.
+    func startDaemon(_ arguments: [String] = []) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["daemon", "--config", url("styled.toml").path] + arguments
+        process.environment = environment
+        process.currentDirectoryURL = root
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return process
+    }
+
+    /// The job folders in the outbox (not the hidden partial ones).
+    func outboxJobs() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: url("outbox").path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// Waits until `condition` holds or `seconds` pass; returns whether it held.
+    func wait(seconds: Double, until condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return condition()
+    }
+}

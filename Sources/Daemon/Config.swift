@@ -1,0 +1,105 @@
+import Engine
+import Foundation
+import TOMLKit
+
+/// The daemon's configuration (`etc/styled.toml`). Relative paths are taken from the folder
+/// the daemon runs in.
+struct Config {
+    struct Inbox: Equatable {
+        var path: URL
+        var outbox: URL
+    }
+
+    /// A named set of job parameters for images up to `maxSize` pixels (longer side).
+    struct Profile {
+        var name: String
+        var maxSize: Int
+        var parameters: TOMLTable
+    }
+
+    var inboxes: [Inbox]
+    var state: URL
+    var models: URL
+    var jobsAtOnce: Int
+    var threadsPerJob: Int
+    var rescanSeconds: Double
+    var logLevel: String
+    var limits: ImageLimits
+    var maxIterations: Int
+    var maxSize: Int
+    var profiles: [Profile]
+
+    var processing: URL { state.appendingPathComponent("processing") }
+    var grams: URL { state.appendingPathComponent("grams") }
+
+    static func load(_ path: String) throws -> Config {
+        let table: TOMLTable
+        do {
+            let bytes = try readRegularFile(path, maxBytes: 1 << 20)
+            table = try TOMLTable(string: String(decoding: bytes, as: UTF8.self))
+        } catch let error as FileError { throw ManifestError(file: path, field: nil, reason: error.reason) } catch {
+            throw ManifestError(file: path, field: nil, reason: "not valid TOML: \(error)")
+        }
+        return try Config(table: table, file: path)
+    }
+
+    init(table: TOMLTable, file: String) throws {
+        func fail(_ field: String, _ reason: String) -> ManifestError { ManifestError(file: file, field: field, reason: reason) }
+        let known: Set<String> = ["inbox", "state", "models", "jobs_at_once", "threads_per_job", "rescan_seconds", "log_level", "limits", "profile"]
+        if let unknown = table.keys.first(where: { !known.contains($0) }) { throw fail(unknown, "unknown key") }
+        func url(_ text: String) -> URL { URL(fileURLWithPath: text) }
+        guard let inboxTables = table["inbox"]?.array?.compactMap(\.table), !inboxTables.isEmpty else {
+            throw fail("inbox", "needs at least one [[inbox]] with path and outbox")
+        }
+        inboxes = try inboxTables.map { inbox in
+            guard let path = inbox["path"]?.string, let outbox = inbox["outbox"]?.string else { throw fail("inbox", "each needs path and outbox") }
+            return Inbox(path: url(path), outbox: url(outbox))
+        }
+        state = url(table["state"]?.string ?? "state")
+        models = (table["models"]?.string).flatMap { $0.isEmpty ? nil : url($0) } ?? ModelStore.defaultDirectory()
+        jobsAtOnce = table["jobs_at_once"]?.int ?? 1
+        threadsPerJob = table["threads_per_job"]?.int ?? Parallel.workers
+        rescanSeconds = table["rescan_seconds"].flatMap { $0.double ?? $0.int.map(Double.init) } ?? 60
+        logLevel = table["log_level"]?.string ?? "info"
+        guard jobsAtOnce >= 1, threadsPerJob >= 1, rescanSeconds > 0 else { throw fail("jobs_at_once", "counts and intervals must be positive") }
+        let limits = table["limits"]?.table ?? TOMLTable()
+        func limit(_ key: String, _ fallback: Double) -> Double { limits[key].flatMap { $0.double ?? $0.int.map(Double.init) } ?? fallback }
+        self.limits = ImageLimits(maxPixels: UInt64(limit("max_megapixels", 50) * 1e6), maxFileBytes: Int(limit("max_file_mb", 100) * 1_048_576))
+        maxIterations = Int(limit("max_iterations", 10_000))
+        maxSize = Int(limit("max_size", 4096))
+        profiles = try (table["profile"]?.array?.compactMap(\.table) ?? []).map { profile in
+            guard let name = profile["name"]?.string, let maxSize = profile["max_size"]?.int else {
+                throw fail("profile", "each [[profile]] needs name and max_size")
+            }
+            let parameters = TOMLTable()
+            for key in profile.keys where key != "name" && key != "max_size" { parameters[key] = profile[key] }
+            _ = try JobParameters(table: parameters, file: "\(file) [profile \(name)]")  // its keys must be job parameters
+            return Profile(name: name, maxSize: maxSize, parameters: parameters)
+        }
+    }
+
+    /// The profile for a job: the one it names, else the first whose max_size covers its size.
+    func profile(named name: String?, size: Int) -> Profile? {
+        if let name { return profiles.first { $0.name == name } }
+        return profiles.first { $0.maxSize >= size }
+    }
+}
+
+extension JobParameters {
+    /// The job's own table over its profile's: the job's fields win. Returns the parameters,
+    /// the profile's name and the keys the job overrode.
+    static func merged(job: TOMLTable, file: String, config: Config) throws -> (JobParameters, profile: String?, overrides: [String]) {
+        let own = try JobParameters(table: job, file: file)
+        let size = own.size ?? 512
+        guard let profile = config.profile(named: own.profile, size: size) else {
+            if let name = own.profile { throw ManifestError(file: file, field: "profile", reason: "no profile named `\(name)` in the configuration") }
+            return (own, nil, [])
+        }
+        let merged = TOMLTable()
+        for key in profile.parameters.keys { merged[key] = profile.parameters[key] }
+        for key in job.keys { merged[key] = job[key] }
+        var parameters = try JobParameters(table: merged, file: file)
+        parameters.profile = profile.name
+        return (parameters, profile.name, job.keys.filter { profile.parameters.keys.contains($0) }.sorted())
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Dispatch
+import Engine
+import Foundation
+
+struct DaemonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Watch the configured inboxes and render every job dropped into them.",
+        discussion: """
+        A job is a folder with job.toml beside its images, moved into an inbox whole (or with \
+        job.toml written last). Results, or error.json with the reason, land in the inbox's \
+        outbox under the job's name, with the job's own files in inputs/. SIGTERM or SIGINT \
+        stops taking jobs and requeues the one being rendered.
+        """
+    )
+
+    @Option(help: "The configuration file.") var config = "etc/styled.toml"
+    @Flag(help: "Render what the inboxes hold, then exit 0.") var drain = false
+
+    func run() throws {
+        let config = try Config.load(config)
+        let logger = makeLogger(level: config.logLevel)
+        let service = Service(config: config, logger: logger, drain: drain)
+        // Signals become a request to stop, handled at the next iteration boundary.
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                logger.notice("signal \(signalNumber): stopping")
+                service.requestStop()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        try service.run()
+        sources.forEach { $0.cancel() }
+    }
+}

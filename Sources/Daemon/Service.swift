@@ -1,0 +1,302 @@
+import Engine
+import Foundation
+import Logging
+
+/// The daemon: watches the inboxes, claims ready jobs, renders them and files the results.
+///
+/// A job's life, all by rename on one filesystem (never copy-and-delete, never over a name
+/// already taken): `inbox/<job>` → claimed into `state/processing/<job>` → rendered into
+/// `outbox/.<job>.partial/` → the inputs moved to `…partial/inputs/` → the whole renamed to
+/// `outbox/<job>/`. A failed job ends the same way, with `error.json` instead of a result.
+final class Service: @unchecked Sendable {
+    let config: Config
+    let logger: Logger
+    let drain: Bool
+
+    private let condition = NSCondition()
+    private var hints: [Watcher.Hint] = []
+    private var readyByEvent: Set<String> = []  // "inbox path/job name"
+    private var running: [String: RunningJob] = [:]
+    private var stopping = false
+    private var counts = (done: 0, failed: 0)
+
+    struct RunningJob: Codable {
+        var job: String
+        var inbox: String
+        var iteration: Int
+        var iterations: Int
+        var loss: Double?
+        var secondsPerIteration: Double?
+        var etaSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case job, inbox, iteration, iterations, loss, secondsPerIteration = "seconds_per_iteration", etaSeconds = "eta_seconds"
+        }
+    }
+
+    /// `state/status.json`, replaced atomically: what runs now and what has been done.
+    struct Status: Codable {
+        var pid: Int32
+        var updated: String
+        var running: [RunningJob]
+        var done: Int
+        var failed: Int
+    }
+
+    private var lastStatusWrite = Date.distantPast
+
+    /// Writes the status file, at most once a second unless `force`. Called with the lock held.
+    private func writeStatus(force: Bool = false) {
+        guard force || Date().timeIntervalSince(lastStatusWrite) >= 1 else { return }
+        lastStatusWrite = Date()
+        let status = Status(pid: getpid(), updated: ISO8601DateFormatter().string(from: Date()),
+                            running: running.values.sorted { $0.job < $1.job }, done: counts.done, failed: counts.failed)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if let data = try? encoder.encode(status) { try? write(Array(data) + [0x0A], to: config.state.appendingPathComponent("status.json")) }
+    }
+
+    /// A manifest is taken as complete when an event said so, or when it has not changed for this long.
+    static let settleSeconds = 2.0
+
+    init(config: Config, logger: Logger, drain: Bool) {
+        self.config = config
+        self.logger = logger
+        self.drain = drain
+    }
+
+    private var renderer: JobRenderer {
+        JobRenderer(environment: RenderEnvironment(models: ModelStore(directory: config.models), grams: GramCache(directory: config.grams),
+                                                   limits: config.limits))
+    }
+
+    // MARK: The loop
+
+    func run() throws {
+        Parallel.setWorkers(config.threadsPerJob)
+        for folder in [config.state, config.processing] + config.inboxes.flatMap({ [$0.path, $0.outbox] }) { try createFolder(folder) }
+        let watcher = Watcher(inboxes: config.inboxes.map(\.path)) { [weak self] hint in self?.hint(hint) }
+        try watcher.start()  // watches first, then the scan: nothing falls between
+        defer { watcher.stop() }
+        logger.info("watching \(config.inboxes.map(\.path.path).joined(separator: ", "))", metadata: ["drain": "\(drain)"])
+        try requeueInterrupted()
+        var lastScan = Date.distantPast
+        condition.lock()
+        while !stopping {
+            condition.unlock()
+            let ready = scan()
+            lastScan = Date()
+            condition.lock()
+            hints.removeAll()
+            for job in ready where running.count < config.jobsAtOnce && running[job.path] == nil {
+                start(job)
+            }
+            if drain && running.isEmpty && ready.isEmpty && !hasUnsettledJobs() { break }
+            // Wait for an event, a finished job, or the next periodic scan (sooner while a
+            // manifest settles).
+            let wait = hasUnsettledJobs() ? Self.settleSeconds / 2 : config.rescanSeconds
+            while hints.isEmpty && !stopping && Date().timeIntervalSince(lastScan) < wait {
+                _ = condition.wait(until: lastScan.addingTimeInterval(wait))
+                if running.count < config.jobsAtOnce && finishedSinceScan { break }
+            }
+            finishedSinceScan = false
+        }
+        while !running.isEmpty { condition.wait() }
+        condition.unlock()
+        logger.info("stopped", metadata: ["done": "\(counts.done)", "failed": "\(counts.failed)"])
+    }
+
+    private var finishedSinceScan = false
+
+    func hint(_ hint: Watcher.Hint) {
+        condition.withLock {
+            hints.append(hint)
+            if case .changed(let inbox, let ready?) = hint { readyByEvent.insert(inbox + "/" + ready) }
+            condition.signal()
+        }
+    }
+
+    func requestStop() {
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+        }
+    }
+
+    // MARK: Scanning
+
+    /// The ready job folders in all inboxes, oldest first. A folder is ready when it is not
+    /// a dot-folder, holds a regular `job.toml`, and that manifest was reported complete by an
+    /// event or has not changed for `settleSeconds`.
+    func scan() -> [URL] {
+        var ready: [(URL, Date)] = []
+        unsettled = false
+        for inbox in config.inboxes {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: inbox.path.path) else { continue }
+            for name in names where !name.hasPrefix(".") {
+                let folder = inbox.path.appendingPathComponent(name)
+                guard FileSystem.isDirectory(folder) else { continue }
+                var info = stat()
+                guard lstat(folder.appendingPathComponent(JobFolder.manifestName).path, &info) == 0 else { continue }
+                let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+                let announced = condition.withLock { readyByEvent.contains(inbox.path.path + "/" + name) }
+                if announced || Date().timeIntervalSince(modified) >= Self.settleSeconds {
+                    ready.append((folder, modified))
+                } else {
+                    unsettled = true
+                }
+            }
+        }
+        return ready.sorted { ($0.1, $0.0.path) < ($1.1, $1.0.path) }.map(\.0)
+    }
+
+    private var unsettled = false
+    private func hasUnsettledJobs() -> Bool { unsettled }
+
+    // MARK: A job
+
+    /// Claims `folder` and renders it on its own thread. Called with the lock held.
+    private func start(_ folder: URL) {
+        let inbox = config.inboxes.first { $0.path.path == folder.deletingLastPathComponent().path }!
+        let name = folder.lastPathComponent
+        readyByEvent.remove(inbox.path.path + "/" + name)
+        let claimed: URL
+        do {
+            claimed = try FileSystem.moveUnique(folder, into: config.processing, name: name)
+        } catch {
+            // Another daemon claimed it first, or it went away: the next scan decides.
+            logger.debug("not claimed", metadata: ["job": "\(name)", "reason": "\(error)"])
+            return
+        }
+        running[claimed.path] = RunningJob(job: name, inbox: inbox.path.path, iteration: 0, iterations: 0)
+        writeStatus(force: true)
+        logger.info("claimed", metadata: ["job": "\(name)", "inbox": "\(inbox.path.path)"])
+        let thread = Thread { [self] in
+            let succeeded = process(claimed: claimed, name: name, inbox: inbox.path, outbox: inbox.outbox)
+            condition.withLock {
+                running[claimed.path] = nil
+                if succeeded { counts.done += 1 } else { counts.failed += 1 }
+                writeStatus(force: true)
+                finishedSinceScan = true
+                condition.broadcast()
+            }
+        }
+        thread.name = "job \(name)"
+        thread.start()
+    }
+
+    /// Renders a claimed job into its outbox; returns whether it succeeded. Never throws: a
+    /// failure is filed in the outbox with the reason.
+    private func process(claimed: URL, name: String, inbox: URL, outbox: URL) -> Bool {
+        let began = Date()
+        let partial: URL
+        do {
+            partial = try uniqueFolder(in: outbox, name: ".\(name).partial")
+        } catch {
+            logger.error("cannot create the output folder; job left in processing", metadata: ["job": "\(name)", "reason": "\(error)"])
+            return false
+        }
+        let jobLog = try? OutputFile(partial.appendingPathComponent("job.log"))
+        func note(_ line: String) { try? jobLog?.append(Array("\(ISO8601DateFormatter().string(from: Date())) \(line)\n".utf8)) }
+        note("claimed \(name) into \(claimed.path)")
+        var failure: Error?
+        do {
+            let folder = JobFolder(url: claimed)
+            let table = try JobParameters.table(manifest: folder.manifestPath, maxBytes: 1 << 20)
+            let (parameters, profile, overrides) = try JobParameters.merged(job: table, file: folder.manifestPath, config: config)
+            let job = try parameters.resolved(file: folder.manifestPath)
+            guard job.iterations <= config.maxIterations else {
+                throw ManifestError(file: folder.manifestPath, field: "iterations", reason: "\(job.iterations) is more than this server's limit of \(config.maxIterations)")
+            }
+            guard job.size <= config.maxSize else {
+                throw ManifestError(file: folder.manifestPath, field: "size", reason: "\(job.size) is more than this server's limit of \(config.maxSize)")
+            }
+            note("profile \(profile ?? "none"), overrides \(overrides), size \(job.size), \(job.iterations) iterations")
+            condition.withLock { running[claimed.path]?.iterations = job.iterations }
+            let report = try renderer.render(folder: folder, job: job, into: partial, overrides: overrides) { [self] report in
+                condition.withLock {
+                    running[claimed.path]?.iteration = report.iteration
+                    running[claimed.path]?.loss = report.terms.total
+                    if report.iteration > 0 {
+                        let perIteration = report.seconds / Double(report.iteration)
+                        running[claimed.path]?.secondsPerIteration = perIteration
+                        running[claimed.path]?.etaSeconds = perIteration * Double(job.iterations - report.iteration)
+                    }
+                    writeStatus()
+                }
+                if report.iteration % max(1, job.frameEvery) == 0 {
+                    note("iteration \(report.iteration)/\(job.iterations) loss \(report.terms.total)")
+                }
+                return !condition.withLock { stopping }
+            }
+            if report.stop == "\(LBFGSB.Stop.cancelled)" && condition.withLock({ stopping }) {
+                // Stopped by a signal: the job goes back to its inbox, to be rendered again.
+                try? jobLog?.close()
+                try? FileManager.default.removeItem(at: partial)  // only our own outputs
+                let requeued = (try? FileSystem.moveUnique(claimed, into: inbox, name: name))?.path ?? claimed.path
+                logger.notice("stopped mid-render; job requeued", metadata: ["job": "\(name)", "at": "\(requeued)"])
+                return false
+            }
+            note("finished: \(report.iterations) iterations in \(String(format: "%.1f", report.wallSeconds)) s, loss \(report.final.loss)")
+        } catch {
+            failure = error
+            note("failed: \(error)")
+            writeError(error, job: name, to: partial)
+        }
+        try? jobLog?.close()
+        do {
+            try FileSystem.move(claimed, to: partial.appendingPathComponent("inputs"))
+            let filed = try FileSystem.moveUnique(partial, into: outbox, name: name)
+            let seconds = String(format: "%.1f", Date().timeIntervalSince(began))
+            if let failure {
+                logger.warning("failed", metadata: ["job": "\(name)", "outbox": "\(filed.path)", "reason": "\(failure)"])
+            } else {
+                logger.info("done", metadata: ["job": "\(name)", "outbox": "\(filed.path)", "seconds": "\(seconds)"])
+            }
+        } catch {
+            logger.error("cannot file the job; it stays in processing", metadata: ["job": "\(name)", "reason": "\(error)"])
+            return false
+        }
+        return failure == nil
+    }
+
+    /// `error.json`: what failed, where, and why.
+    private func writeError(_ error: Error, job: String, to folder: URL) {
+        var record: [String: String] = ["job": job, "error": "\(error)", "time": ISO8601DateFormatter().string(from: Date())]
+        switch error {
+        case let error as ManifestError:
+            record["what"] = "manifest"
+            record["where"] = error.field.map { "\(error.file): \($0)" } ?? error.file
+            record["why"] = error.reason
+        case let error as FileError:
+            record["what"] = "file"
+            record["where"] = error.path
+            record["why"] = error.reason
+        default:
+            record["what"] = "render"
+            record["why"] = "\(error)"
+        }
+        if let data = try? JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys]) {
+            try? write(Array(data) + [0x0A], to: folder.appendingPathComponent("error.json"))
+        }
+    }
+
+    private func uniqueFolder(in parent: URL, name: String) throws -> URL {
+        for attempt in 1...10_000 {
+            let folder = parent.appendingPathComponent(attempt == 1 ? name : "\(name)-\(attempt)")
+            if mkdir(folder.path, 0o755) == 0 { return folder }
+            guard errno == EEXIST else { throw FileError(path: folder.path, reason: String(cString: strerror(errno))) }
+        }
+        throw FileError(path: parent.path, reason: "no free name for \(name)")
+    }
+
+    /// Jobs left in `state/processing/` by a daemon that stopped mid-render go back to their
+    /// inbox (by rename) to be rendered again.
+    private func requeueInterrupted() throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: config.processing.path)) ?? []
+        for name in names.sorted() {
+            let moved = try FileSystem.moveUnique(config.processing.appendingPathComponent(name), into: config.inboxes[0].path, name: name)
+            logger.notice("requeued an interrupted job", metadata: ["job": "\(name)", "inbox": "\(moved.path)"])
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Engine
+import Foundation
+import Testing
+
+@Suite(.serialized) struct DaemonTests {
+    static let tinyJob = """
+        content = "content.jpg"
+        style = "style.jpg"
+        size = 64
+        iterations = 3
+        frame_every = 0
+
+        """
+
+    @Test func thirtyJobsDroppedAtOnceAreEachRenderedExactlyOnce() throws {
+        let harness = try Harness()
+        _ = try harness.writeConfig()
+        let daemon = try harness.startDaemon()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        Thread.sleep(forTimeInterval: 0.5)  // let it start watching; jobs dropped earlier are found by its first scan anyway
+        let inbox = harness.url("inbox")
+        var expected: [String] = []
+        for i in 0..<10 {
+            // Moved in whole.
+            let job = try harness.makeJob("whole-\(i)", manifest: Self.tinyJob)
+            try FileManager.default.moveItem(at: job, to: inbox.appendingPathComponent("whole-\(i)"))
+            expected.append("whole-\(i)")
+            // Filled in place, manifest written last.
+            let folder = inbox.appendingPathComponent("inplace-\(i)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let source = try harness.makeJob("source-\(i)", manifest: Self.tinyJob)
+            for name in ["content.jpg", "style.jpg"] {
+                try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+            }
+            try Self.tinyJob.write(to: folder.appendingPathComponent("job.toml"), atomically: false, encoding: .utf8)
+            expected.append("inplace-\(i)")
+            // styled submit.
+            let submitted = try harness.run(["submit", "--inbox", inbox.path, "--name", "submitted-\(i)",
+                                             "--content", source.appendingPathComponent("content.jpg").path,
+                                             "--style", source.appendingPathComponent("style.jpg").path + ":2",
+                                             "--size", "64", "--iterations", "3"])
+            #expect(submitted.status == 0, "\(submitted.error)")
+            expected.append("submitted-\(i)")
+        }
+        #expect(harness.wait(seconds: 240) { harness.outboxJobs().count >= 30 })
+        Thread.sleep(forTimeInterval: 1)  // anything rendered twice would show up now
+        #expect(harness.outboxJobs() == expected.sorted())
+        for job in harness.outboxJobs() {
+            let folder = harness.url("outbox/\(job)")
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("result.png").path), "\(job) has no result")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("error.json").path), "\(job) failed")
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("inputs/job.toml").path))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: harness.url("state/processing").path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: inbox.path).isEmpty)
+        daemon.terminate()
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+    }
+
+    @Test func aJobDroppedWhileStoppedIsPickedUpAtStart() throws {
+        let harness = try Harness()
+        _ = try harness.writeConfig()
+        let job = try harness.makeJob("early", manifest: Self.tinyJob)
+        try FileManager.default.moveItem(at: job, to: harness.url("inbox/early"))
+        let result = try harness.run(["daemon", "--config", harness.url("styled.toml").path, "--drain"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(harness.outboxJobs() == ["early"])
+        #expect(result.error.contains("<6>claimed"))  // syslog priority prefixes for journald
+        let status = try harness.run(["status", "--config", harness.url("styled.toml").path])
+        #expect(status.output.contains("done:   early"))
+    }
+
+    @Test func profilesFollowTheSizeAndTheJobsOwnFieldsOverrideThem() throws {
+        let harness = try Harness()
+        _ = try harness.writeConfig()
+        let base = "content = \"content.jpg\"\nstyle = \"style.jpg\"\n"
+        for (name, manifest) in [("small", base + "size = 200\n"), ("large", base + "size = 900\nstyle_weight = 7\n")] {
+            let job = try harness.makeJob(name, manifest: manifest)
+            try FileManager.default.moveItem(at: job, to: harness.url("inbox/\(name)"))
+        }
+        let result = try harness.run(["daemon", "--config", harness.url("styled.toml").path, "--drain"])
+        #expect(result.status == 0, "\(result.error)")
+        func report(_ job: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: harness.url("outbox/\(job)/report.json"))) as! [String: Any]
+        }
+        let small = try report("small"), large = try report("large")
+        #expect(small["profile"] as? String == "small" && large["profile"] as? String == "large")
+        #expect((small["parameters"] as? [String: Any])?["style_weight"] as? Double == 100)
+        #expect((small["parameters"] as? [String: Any])?["iterations"] as? Int == 2)
+        #expect((large["parameters"] as? [String: Any])?["style_weight"] as? Double == 7)
+        #expect(large["overrides"] as? [String] == ["style_weight"])
+        #expect(small["overrides"] as? [String] == [])
+    }
+
+    @Test func badJobsAreFiledWithTheirReasonAndTheDaemonGoesOn() throws {
+        let harness = try Harness()
+        _ = try harness.writeConfig()
+        let cases: [(String, String, String)] = [
+            ("broken-manifest", "size = [\n", "not valid TOML"),
+            ("missing-image", Self.tinyJob.replacingOccurrences(of: "\"style.jpg\"", with: "\"gone.jpg\""), "does not exist"),
+            ("truncated-png", Self.tinyJob.replacingOccurrences(of: "\"content.jpg\"", with: "\"cut.png\""), "cut.png"),
+            ("escape", Self.tinyJob.replacingOccurrences(of: "\"content.jpg\"", with: "\"../../etc/passwd\""), "no `..`"),
+            ("symlink", Self.tinyJob.replacingOccurrences(of: "\"content.jpg\"", with: "\"link.jpg\""), "symbolic link"),
+        ]
+        var snapshots: [String: [String: String]] = [:]
+        for (name, manifest, _) in cases {
+            let job = try harness.makeJob(name, manifest: manifest)
+            if name == "truncated-png" {
+                let png = try ImageFile.encode(ImageFile.read(job.appendingPathComponent("content.jpg").path), format: .png)
+                try Data(png.prefix(png.count / 2)).write(to: job.appendingPathComponent("cut.png"))
+            }
+            if name == "symlink" { try FileManager.default.createSymbolicLink(atPath: job.appendingPathComponent("link.jpg").path, withDestinationPath: "/etc/passwd") }
+            snapshots[name] = Harness.snapshot(job)
+            try FileManager.default.moveItem(at: job, to: harness.url("inbox/\(name)"))
+        }
+        let good = try harness.makeJob("zz-good", manifest: Self.tinyJob)
+        try FileManager.default.moveItem(at: good, to: harness.url("inbox/zz-good"))
+        let result = try harness.run(["daemon", "--config", harness.url("styled.toml").path, "--drain"])
+        #expect(result.status == 0)
+        #expect(harness.outboxJobs() == (cases.map(\.0) + ["zz-good"]).sorted())
+        for (name, _, reason) in cases {
+            let folder = harness.url("outbox/\(name)")
+            let error = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("error.json"))) as! [String: String]
+            #expect(error["error"]?.contains(reason) == true, "\(name): \(error)")
+            #expect(error["why"] != nil && error["what"] != nil)
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("job.log").path))
+            #expect(Harness.snapshot(folder.appendingPathComponent("inputs")) == snapshots[name], "\(name)'s inputs changed")
+        }
+        #expect(FileManager.default.fileExists(atPath: harness.url("outbox/zz-good/result.png").path))
+    }
+}
