@@ -79,7 +79,7 @@ final class Service: @unchecked Sendable {
         try watcher.start()  // watches first, then the scan: nothing falls between
         defer { watcher.stop() }
         logger.info("watching \(config.inboxes.map(\.path.path).joined(separator: ", "))", metadata: ["drain": "\(drain)"])
-        try requeueInterrupted()
+        try recoverInterrupted()
         var lastScan = Date.distantPast
         condition.lock()
         while !stopping {
@@ -168,6 +168,8 @@ final class Service: @unchecked Sendable {
             logger.debug("not claimed", metadata: ["job": "\(name)", "reason": "\(error)"])
             return
         }
+        // Where it came from, so that an interrupted job goes back to its own inbox.
+        try? write(Array(inbox.path.path.utf8), to: Self.originFile(of: claimed))
         running[claimed.path] = RunningJob(job: name, inbox: inbox.path.path, iteration: 0, iterations: 0)
         writeStatus(force: true)
         logger.info("claimed", metadata: ["job": "\(name)", "inbox": "\(inbox.path.path)"])
@@ -234,6 +236,7 @@ final class Service: @unchecked Sendable {
                 try? jobLog?.close()
                 try? FileManager.default.removeItem(at: partial)  // only our own outputs
                 let requeued = (try? FileSystem.moveUnique(claimed, into: inbox, name: name))?.path ?? claimed.path
+                unlink(Self.originFile(of: claimed).path)
                 logger.notice("stopped mid-render; job requeued", metadata: ["job": "\(name)", "at": "\(requeued)"])
                 return false
             }
@@ -246,6 +249,7 @@ final class Service: @unchecked Sendable {
         try? jobLog?.close()
         do {
             try FileSystem.move(claimed, to: partial.appendingPathComponent("inputs"))
+            unlink(Self.originFile(of: claimed).path)
             let filed = try FileSystem.moveUnique(partial, into: outbox, name: name)
             let seconds = String(format: "%.1f", Date().timeIntervalSince(began))
             if let failure {
@@ -290,12 +294,37 @@ final class Service: @unchecked Sendable {
         throw FileError(path: parent.path, reason: "no free name for \(name)")
     }
 
-    /// Jobs left in `state/processing/` by a daemon that stopped mid-render go back to their
-    /// inbox (by rename) to be rendered again.
-    private func requeueInterrupted() throws {
+    static func originFile(of claimed: URL) -> URL {
+        claimed.deletingLastPathComponent().appendingPathComponent(".\(claimed.lastPathComponent).origin")
+    }
+
+    /// After a daemon stopped abruptly: an outbox's `.<job>.partial` folder that already holds
+    /// its inputs was finished and is filed; one without was an interrupted render (only our
+    /// own outputs) and is removed. Jobs left in `state/processing/` go back to the inbox they
+    /// came from (by rename) to be rendered again.
+    private func recoverInterrupted() throws {
+        for inbox in config.inboxes {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: inbox.outbox.path)) ?? []
+            for name in names where name.hasPrefix(".") && name.contains(".partial") {
+                let partial = inbox.outbox.appendingPathComponent(name)
+                guard let suffix = name.range(of: ".partial", options: .backwards) else { continue }
+                let job = String(name[name.index(after: name.startIndex)..<suffix.lowerBound])
+                if FileSystem.isDirectory(partial.appendingPathComponent("inputs")) {
+                    let filed = try FileSystem.moveUnique(partial, into: inbox.outbox, name: job)
+                    logger.notice("filed a job finished before an interruption", metadata: ["job": "\(job)", "outbox": "\(filed.path)"])
+                } else {
+                    try? FileManager.default.removeItem(at: partial)
+                }
+            }
+        }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: config.processing.path)) ?? []
-        for name in names.sorted() {
-            let moved = try FileSystem.moveUnique(config.processing.appendingPathComponent(name), into: config.inboxes[0].path, name: name)
+        for name in names.sorted() where !name.hasPrefix(".") {
+            let claimed = config.processing.appendingPathComponent(name)
+            let origin = (try? String(contentsOf: Self.originFile(of: claimed), encoding: .utf8)).flatMap { path in
+                config.inboxes.first { $0.path.path == path }
+            } ?? config.inboxes[0]
+            let moved = try FileSystem.moveUnique(claimed, into: origin.path, name: name)
+            unlink(Self.originFile(of: claimed).path)
             logger.notice("requeued an interrupted job", metadata: ["job": "\(name)", "inbox": "\(moved.path)"])
         }
     }

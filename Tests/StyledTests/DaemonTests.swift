@@ -129,4 +129,28 @@ import Testing
         }
         #expect(FileManager.default.fileExists(atPath: harness.url("outbox/zz-good/result.png").path))
     }
+
+    @Test func afterACrashClaimedJobsAreRenderedAgainAndFinishedOnesFiled() throws {
+        let harness = try Harness()
+        _ = try harness.writeConfig()
+        // What a daemon killed at various moments leaves behind:
+        let processing = harness.url("state/processing")
+        try FileManager.default.createDirectory(at: processing, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: harness.url("outbox"), withIntermediateDirectories: true)
+        let claimed = try harness.makeJob("my.claimed", manifest: Self.tinyJob)                   // killed mid-render
+        let before = Harness.snapshot(claimed)
+        try FileManager.default.moveItem(at: claimed, to: processing.appendingPathComponent("my.claimed"))
+        try harness.url("inbox").path.write(to: processing.appendingPathComponent(".my.claimed.origin"), atomically: true, encoding: .utf8)
+        let finished = harness.url("outbox/.finished.partial")                                   // killed before the last rename
+        try FileManager.default.createDirectory(at: finished.appendingPathComponent("inputs"), withIntermediateDirectories: true)
+        try "done".write(to: finished.appendingPathComponent("result.png"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: harness.url("outbox/.my.claimed.partial"), withIntermediateDirectories: true)  // its stale outputs
+        let result = try harness.run(["daemon", "--config", harness.url("styled.toml").path, "--drain"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(harness.outboxJobs() == ["finished", "my.claimed"])
+        #expect(Harness.snapshot(harness.url("outbox/my.claimed/inputs")) == before)
+        #expect(FileManager.default.fileExists(atPath: harness.url("outbox/my.claimed/result.png").path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.url("outbox").path).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
 }
