@@ -149,3 +149,25 @@ extension Harness {
         return condition()
     }
 }
+
+extension Harness {
+    /// Runs styled and returns its exit status and its own peak resident memory (from wait4's
+    /// rusage for that one process, so other tests' processes do not count).
+    func runMeasuringMemory(_ arguments: [String]) throws -> (status: Int32, peakBytes: Int) {
+        var pid: pid_t = 0
+        let argv = ([Self.executable.path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        guard posix_spawn(&pid, Self.executable.path, &actions, nil, argv, envp) == 0 else {
+            throw FileError(path: Self.executable.path, reason: "cannot spawn")
+        }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        return ((status >> 8) & 0xFF, usage.ru_maxrss * 1024)
+    }
+}

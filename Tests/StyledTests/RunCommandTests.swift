@@ -69,4 +69,19 @@ import Testing
         #expect(Harness.snapshot(job) == before)
         #expect(!FileManager.default.fileExists(atPath: harness.url("out/result.png").path))
     }
+
+    /// A PNG whose header declares 100000×100000 pixels (40 GB as RGBA) is refused from its
+    /// header: the process that reads it never grows past 200 MB.
+    @Test func aHugeHeaderIsRefusedWithoutAllocatingIt() throws {
+        let harness = try Harness()
+        let job = try harness.makeJob("huge", manifest: Harness.tinyJob.replacingOccurrences(of: "\"content.jpg\"", with: "\"huge.png\""))
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("EngineTests/Fixtures/huge-header.png")
+        try FileManager.default.copyItem(at: fixture, to: job.appendingPathComponent("huge.png"))
+        let (status, peak) = try harness.runMeasuringMemory(["run", job.path, "--out", harness.url("out").path])
+        #expect(status != 0)
+        #expect(peak > 0 && peak < 200 << 20, "peak \(peak / 1_048_576) MB")
+        let result = try harness.run(["run", job.path, "--out", harness.url("out").path])
+        #expect(result.error.contains("100000x100000") && result.error.contains("huge.png"))
+    }
 }
