@@ -1,4 +1,5 @@
 import CGIF
+import Glibc
 import Foundation
 
 /// An animated GIF written frame by frame through giflib, so that a long render's frames
@@ -14,8 +15,15 @@ public final class AnimationWriter {
         self.path = path
         self.width = width
         self.height = height
+        // giflib's EGifOpenFileName creates files readable by their owner only; an outbox is
+        // read by others, so the file is opened here (0644 less the umask) and handed over.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
         var error: Int32 = 0
-        guard let file = EGifOpenFileName(path, false, &error) else { throw Self.failure(path, error) }
+        guard let file = EGifOpenFileHandle(descriptor, &error) else {
+            Glibc.close(descriptor)
+            throw Self.failure(path, error)
+        }
         self.file = file
         EGifSetGifVersion(file, true)
         guard EGifPutScreenDesc(file, Int32(width), Int32(height), 8, 0, nil) == GIF_OK else { throw Self.failure(path, file.pointee.Error) }

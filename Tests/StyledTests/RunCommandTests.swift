@@ -26,6 +26,8 @@ import Testing
         #expect(frames == ["0000.png", "0002.png", "0004.png"])
         let gif = try Data(contentsOf: out.appendingPathComponent("animation.gif"))
         #expect(gif.starts(with: Array("GIF89a".utf8)) && gif.last == 0x3B)
+        let mode = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("animation.gif").path)[.posixPermissions] as? Int
+        #expect(mode.map { $0 & 0o044 == 0o044 } == true, "the animation is not readable by others: \(String(describing: mode))")
         #expect(try String(contentsOf: out.appendingPathComponent("loss.svg"), encoding: .utf8).contains(">iteration</text>"))
 
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as! [String: Any]
