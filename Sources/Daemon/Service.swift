@@ -13,6 +13,9 @@ final class Service: @unchecked Sendable {
     let logger: Logger
     let drain: Bool
 
+    private let notifier = SystemdNotifier()
+    /// When a job last made progress (or the loop last ran while idle), for the watchdog.
+    private var lastProgress = Date()
     private let condition = NSCondition()
     private var hints: [Watcher.Hint] = []
     private var readyByEvent: Set<String> = []  // "inbox path/job name"
@@ -51,6 +54,10 @@ final class Service: @unchecked Sendable {
         lastStatusWrite = Date()
         let status = Status(pid: getpid(), updated: ISO8601DateFormatter().string(from: Date()),
                             running: running.values.sorted { $0.job < $1.job }, done: counts.done, failed: counts.failed)
+        notifier.status(status.running.map { job in
+            "rendering \(job.job): iteration \(job.iteration)/\(job.iterations)" + (job.loss.map { String(format: ", loss %.4g", $0) } ?? "")
+                + (job.etaSeconds.map { ", ETA \(ProgressLine.duration($0))" } ?? "")
+        }.joined(separator: "; ").nonEmpty ?? "idle; \(status.done) done, \(status.failed) failed")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if let data = try? encoder.encode(status) { try? write(Array(data) + [0x0A], to: config.state.appendingPathComponent("status.json")) }
@@ -80,6 +87,8 @@ final class Service: @unchecked Sendable {
         defer { watcher.stop() }
         logger.info("watching \(config.inboxes.map(\.path.path).joined(separator: ", "))", metadata: ["drain": "\(drain)"])
         try recoverInterrupted()
+        notifier.ready(status: "watching \(config.inboxes.count) inbox(es)")
+        startWatchdog()
         var lastScan = Date.distantPast
         condition.lock()
         while !stopping {
@@ -87,6 +96,7 @@ final class Service: @unchecked Sendable {
             let ready = scan()
             lastScan = Date()
             condition.lock()
+            if running.isEmpty { lastProgress = Date() }
             hints.removeAll()
             for job in ready where running.count < config.jobsAtOnce && running[job.path] == nil {
                 start(job)
@@ -117,10 +127,26 @@ final class Service: @unchecked Sendable {
     }
 
     func requestStop() {
+        notifier.stopping()
         condition.withLock {
             stopping = true
             condition.broadcast()
         }
+    }
+
+    /// `WATCHDOG=1` at half systemd's interval, but only while the daemon makes progress: idle
+    /// and scanning, or a job whose iterations advance. A render stuck inside an iteration
+    /// stops the pings, and systemd restarts the service.
+    private func startWatchdog() {
+        guard let interval = notifier.watchdogInterval else { return }
+        let thread = Thread { [self] in
+            while !condition.withLock({ stopping }) {
+                Thread.sleep(forTimeInterval: interval)
+                if condition.withLock({ Date().timeIntervalSince(lastProgress) < 2 * interval }) { notifier.watchdog() }
+            }
+        }
+        thread.name = "watchdog"
+        thread.start()
     }
 
     // MARK: Scanning
@@ -217,6 +243,7 @@ final class Service: @unchecked Sendable {
             condition.withLock { running[claimed.path]?.iterations = job.iterations }
             let report = try renderer.render(folder: folder, job: job, into: partial, overrides: overrides) { [self] report in
                 condition.withLock {
+                    lastProgress = Date()
                     running[claimed.path]?.iteration = report.iteration
                     running[claimed.path]?.loss = report.terms.total
                     if report.iteration > 0 {
@@ -328,4 +355,8 @@ final class Service: @unchecked Sendable {
             logger.notice("requeued an interrupted job", metadata: ["job": "\(name)", "inbox": "\(moved.path)"])
         }
     }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

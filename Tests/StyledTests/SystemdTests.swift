@@ -1,0 +1,91 @@
+import Engine
+import Foundation
+import Testing
+
+@Suite struct SystemdTests {
+    /// A unix datagram socket standing in for systemd's notify socket.
+    final class FakeNotifySocket {
+        let path: String
+        let descriptor: Int32
+
+        init(path: String) throws {
+            self.path = path
+            descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard bound == 0 else { throw FileError(path: path, reason: "cannot bind") }
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        /// Every message received until `seconds` pass.
+        func messages(for seconds: Double) -> [String] {
+            var result: [String] = []
+            let deadline = Date().addingTimeInterval(seconds)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while Date() < deadline {
+                let count = recv(descriptor, &buffer, buffer.count, 0)
+                if count > 0 { result.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+            }
+            return result
+        }
+
+        deinit { close(descriptor) }
+    }
+
+    @Test func theDaemonSendsReadyStatusAndWatchdogNotifications() throws {
+        let harness = try Harness()
+        _ = try harness.writeConfig()
+        let socket = try FakeNotifySocket(path: harness.url("notify.sock").path)
+        let job = try harness.makeJob("tiny", manifest: "content = \"content.jpg\"\nstyle = \"style.jpg\"\nsize = 64\niterations = 30\nframe_every = 0\n")
+        try FileManager.default.moveItem(at: job, to: harness.url("inbox/tiny"))
+        var environment = harness.environment
+        environment["NOTIFY_SOCKET"] = socket.path
+        environment["WATCHDOG_USEC"] = "400000"  // pings every 0.2 s
+        let daemon = Process()
+        daemon.executableURL = Harness.executable
+        daemon.arguments = ["daemon", "--config", harness.url("styled.toml").path]
+        daemon.environment = environment
+        daemon.currentDirectoryURL = harness.root
+        daemon.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try daemon.run()
+        let messages = socket.messages(for: 4)
+        daemon.terminate()
+        daemon.waitUntilExit()
+        let after = socket.messages(for: 0.5)
+        #expect(messages.first?.hasPrefix("READY=1\nSTATUS=watching") == true, "\(messages.prefix(3))")
+        #expect(messages.contains { $0.hasPrefix("STATUS=rendering tiny: iteration") })
+        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3)
+        #expect((messages + after).contains("STOPPING=1"))
+        #expect(daemon.terminationStatus == 0)
+    }
+
+    @Test func systemdAnalyzeAcceptsTheUnit() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else { return }
+        let harness = try Harness()
+        // The unit as installed, but pointing at this build's binary (the installed one may not exist here).
+        let unit = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("etc/systemd/styled.service"), encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/bin/styled", with: Harness.executable.path)
+        let path = harness.url("styled.service")
+        try unit.write(to: path, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        process.arguments = ["verify", path.path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = errors
+        try process.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        // Only complaints about this unit count (not about the machine's other units, or the
+        // styled user, which scripts/install creates).
+        let complaints = output.split(separator: "\n").filter { $0.contains("styled.service") && !$0.contains("User") }
+        #expect(complaints.isEmpty, "\(output)")
+        #expect(process.terminationStatus == 0, "\(output)")
+    }
+}
