@@ -11,9 +11,6 @@ enum BLAS {
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(newValue)) }
-    }
+    static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 }
 

@@ -16,7 +16,7 @@ public struct ImageLimits: Sendable, Equatable {
     }
 }
 
-public enum ImageFormat: String, Sendable, Codable, CaseIterable {
+public enum ImageFormat: String, Sendable, Codable {
     case png, jpeg
 
     public var fileExtension: String { self == .png ? "png" : "jpg" }

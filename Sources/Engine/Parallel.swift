@@ -6,7 +6,7 @@ import Dispatch
 // threads spin on the other. Elementwise passes are split the same way.
 public enum Parallel {
     nonisolated(unsafe) private static var configuredWorkers: Int = {
-        BLAS.threads = 1  // the workers are the parallelism; BLAS's own threads would oversubscribe
+        BLAS.setThreads(1)  // the workers are the parallelism; BLAS's own threads would oversubscribe
         return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }()
 

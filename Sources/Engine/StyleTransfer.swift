@@ -6,7 +6,7 @@ import Foundation
 //   3. minimise c·L_c + s·L_s + v·L_tv over the image's pixels within [0, 255],
 //      reporting every iteration to the caller, who may stop it.
 
-public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
+public enum OptimizerKind: String, Sendable, Codable {
     case lbfgsb = "lbfgs", adam
 }
 

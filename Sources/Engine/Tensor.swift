@@ -38,8 +38,6 @@ public struct Tensor: Equatable, Sendable {
         get { data[(c * height + y) * width + x] }
         set { data[(c * height + y) * width + x] = newValue }
     }
-
-    public var shapeDescription: String { "\(channels)×\(height)×\(width)" }
 }
 
 extension Tensor {
