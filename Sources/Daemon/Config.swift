@@ -29,6 +29,7 @@ struct Config {
     var maxSize: Int
     var profiles: [Profile]
 
+    var metricsFile: URL
     var processing: URL { state.appendingPathComponent("processing") }
     var grams: URL { state.appendingPathComponent("grams") }
 
@@ -45,7 +46,7 @@ struct Config {
 
     init(table: TOMLTable, file: String) throws {
         func fail(_ field: String, _ reason: String) -> ManifestError { ManifestError(file: file, field: field, reason: reason) }
-        let known: Set<String> = ["inbox", "state", "models", "jobs_at_once", "threads_per_job", "rescan_seconds", "log_level", "limits", "profile"]
+        let known: Set<String> = ["inbox", "state", "models", "metrics", "jobs_at_once", "threads_per_job", "rescan_seconds", "log_level", "limits", "profile"]
         if let unknown = table.keys.first(where: { !known.contains($0) }) { throw fail(unknown, "unknown key") }
         func url(_ text: String) -> URL { URL(fileURLWithPath: text) }
         guard let inboxTables = table["inbox"]?.array?.compactMap(\.table), !inboxTables.isEmpty else {
@@ -56,6 +57,7 @@ struct Config {
             return Inbox(path: url(path), outbox: url(outbox))
         }
         state = url(table["state"]?.string ?? "state")
+        metricsFile = table["metrics"]?.string.map(url) ?? state.appendingPathComponent("styled.prom")
         models = (table["models"]?.string).flatMap { $0.isEmpty ? nil : url($0) } ?? ModelStore.defaultDirectory()
         jobsAtOnce = table["jobs_at_once"]?.int ?? 1
         threadsPerJob = table["threads_per_job"]?.int ?? Parallel.workers

@@ -22,6 +22,11 @@ final class Service: @unchecked Sendable {
     private var running: [String: RunningJob] = [:]
     private var stopping = false
     private var counts = (done: 0, failed: 0)
+    /// For the metrics file: jobs claimed, failures by kind, iterations done, last success.
+    private var received = 0
+    private var failuresByKind: [String: Int] = [:]
+    private var iterationsDone = 0
+    private var lastSuccess: Date?
 
     struct RunningJob: Codable {
         var job: String
@@ -48,6 +53,31 @@ final class Service: @unchecked Sendable {
 
     private var lastStatusWrite = Date.distantPast
 
+    /// The Prometheus text format, for node_exporter's textfile collector. Called with the lock held.
+    private func metrics() -> String {
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
+            lines += ["# HELP styled_\(name) \(help)", "# TYPE styled_\(name) \(type)"]
+            lines += samples.map { "styled_\(name)\($0.labels) \($0.value)" }
+        }
+        metric("jobs_received_total", "counter", "Jobs claimed from the inboxes.", [("", Double(received))])
+        metric("jobs_running", "gauge", "Jobs being rendered now.", [("", Double(running.count))])
+        metric("jobs_done_total", "counter", "Jobs rendered and filed in an outbox.", [("", Double(counts.done))])
+        metric("jobs_failed_total", "counter", "Jobs filed with error.json, by what failed.",
+               ["manifest", "file", "render"].map { ("{reason=\"\($0)\"}", Double(failuresByKind[$0] ?? 0)) })
+        metric("iterations_total", "counter", "Optimiser iterations done.", [("", Double(iterationsDone))])
+        metric("seconds_per_iteration", "gauge", "Seconds per iteration of each running job.",
+               running.values.compactMap { job in job.secondsPerIteration.map { ("{job=\"\(Self.label(job.job))\"}", $0) } })
+        metric("last_success_timestamp_seconds", "gauge", "When a job last succeeded (Unix time; 0 if none yet).",
+               [("", lastSuccess?.timeIntervalSince1970 ?? 0)])
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A label value with the text format's escapes.
+    private static func label(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
     /// Writes the status file, at most once a second unless `force`. Called with the lock held.
     private func writeStatus(force: Bool = false) {
         guard force || Date().timeIntervalSince(lastStatusWrite) >= 1 else { return }
@@ -61,6 +91,7 @@ final class Service: @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if let data = try? encoder.encode(status) { try? write(Array(data) + [0x0A], to: config.state.appendingPathComponent("status.json")) }
+        try? write(Array(metrics().utf8), to: config.metricsFile)
     }
 
     /// A manifest is taken as complete when an event said so, or when it has not changed for this long.
@@ -197,13 +228,22 @@ final class Service: @unchecked Sendable {
         // Where it came from, so that an interrupted job goes back to its own inbox.
         try? write(Array(inbox.path.path.utf8), to: Self.originFile(of: claimed))
         running[claimed.path] = RunningJob(job: name, inbox: inbox.path.path, iteration: 0, iterations: 0)
+        received += 1
         writeStatus(force: true)
         logger.info("claimed", metadata: ["job": "\(name)", "inbox": "\(inbox.path.path)"])
         let thread = Thread { [self] in
-            let succeeded = process(claimed: claimed, name: name, inbox: inbox.path, outbox: inbox.outbox)
+            let outcome = process(claimed: claimed, name: name, inbox: inbox.path, outbox: inbox.outbox)
             condition.withLock {
                 running[claimed.path] = nil
-                if succeeded { counts.done += 1 } else { counts.failed += 1 }
+                switch outcome {
+                case .done:
+                    counts.done += 1
+                    lastSuccess = Date()
+                case .failed(let kind):
+                    counts.failed += 1
+                    failuresByKind[kind, default: 0] += 1
+                case .requeued: break
+                }
                 writeStatus(force: true)
                 finishedSinceScan = true
                 condition.broadcast()
@@ -213,16 +253,18 @@ final class Service: @unchecked Sendable {
         thread.start()
     }
 
-    /// Renders a claimed job into its outbox; returns whether it succeeded. Never throws: a
-    /// failure is filed in the outbox with the reason.
-    private func process(claimed: URL, name: String, inbox: URL, outbox: URL) -> Bool {
+    enum Outcome { case done, failed(kind: String), requeued }
+
+    /// Renders a claimed job into its outbox. Never throws: a failure is filed in the outbox
+    /// with the reason.
+    private func process(claimed: URL, name: String, inbox: URL, outbox: URL) -> Outcome {
         let began = Date()
         let partial: URL
         do {
             partial = try uniqueFolder(in: outbox, name: ".\(name).partial")
         } catch {
             logger.error("cannot create the output folder; job left in processing", metadata: ["job": "\(name)", "reason": "\(error)"])
-            return false
+            return .failed(kind: "file")
         }
         let jobLog = try? OutputFile(partial.appendingPathComponent("job.log"))
         func note(_ line: String) { try? jobLog?.append(Array("\(ISO8601DateFormatter().string(from: Date())) \(line)\n".utf8)) }
@@ -244,6 +286,7 @@ final class Service: @unchecked Sendable {
             let report = try renderer.render(folder: folder, job: job, into: partial, overrides: overrides) { [self] report in
                 condition.withLock {
                     lastProgress = Date()
+                    if report.iteration > 0 { iterationsDone += 1 }
                     running[claimed.path]?.iteration = report.iteration
                     running[claimed.path]?.loss = report.terms.total
                     if report.iteration > 0 {
@@ -265,7 +308,7 @@ final class Service: @unchecked Sendable {
                 let requeued = (try? FileSystem.moveUnique(claimed, into: inbox, name: name))?.path ?? claimed.path
                 unlink(Self.originFile(of: claimed).path)
                 logger.notice("stopped mid-render; job requeued", metadata: ["job": "\(name)", "at": "\(requeued)"])
-                return false
+                return .requeued
             }
             note("finished: \(report.iterations) iterations in \(String(format: "%.1f", report.wallSeconds)) s, loss \(report.final.loss)")
         } catch {
@@ -286,25 +329,31 @@ final class Service: @unchecked Sendable {
             }
         } catch {
             logger.error("cannot file the job; it stays in processing", metadata: ["job": "\(name)", "reason": "\(error)"])
-            return false
+            return .failed(kind: "file")
         }
-        return failure == nil
+        return failure.map { .failed(kind: Self.kind(of: $0)) } ?? .done
+    }
+
+    private static func kind(of error: Error) -> String {
+        switch error {
+        case is ManifestError: "manifest"
+        case is FileError: "file"
+        default: "render"
+        }
     }
 
     /// `error.json`: what failed, where, and why.
     private func writeError(_ error: Error, job: String, to folder: URL) {
-        var record: [String: String] = ["job": job, "error": "\(error)", "time": ISO8601DateFormatter().string(from: Date())]
+        var record: [String: String] = ["job": job, "error": "\(error)", "what": Self.kind(of: error),
+                                        "time": ISO8601DateFormatter().string(from: Date())]
         switch error {
         case let error as ManifestError:
-            record["what"] = "manifest"
             record["where"] = error.field.map { "\(error.file): \($0)" } ?? error.file
             record["why"] = error.reason
         case let error as FileError:
-            record["what"] = "file"
             record["where"] = error.path
             record["why"] = error.reason
         default:
-            record["what"] = "render"
             record["why"] = "\(error)"
         }
         if let data = try? JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys]) {

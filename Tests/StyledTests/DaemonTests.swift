@@ -128,6 +128,12 @@ import Testing
             #expect(Harness.snapshot(folder.appendingPathComponent("inputs")) == snapshots[name], "\(name)'s inputs changed")
         }
         #expect(FileManager.default.fileExists(atPath: harness.url("outbox/zz-good/result.png").path))
+        let metrics = try String(contentsOf: harness.url("state/styled.prom"), encoding: .utf8)
+        for line in ["styled_jobs_received_total 6.0", "styled_jobs_done_total 1.0", "styled_jobs_failed_total{reason=\"manifest\"} 5.0",
+                     "styled_jobs_running 0.0", "# TYPE styled_iterations_total counter"] {
+            #expect(metrics.contains(line + "\n") || metrics.contains(line + " "), "metrics lack \(line):\n\(metrics)")
+        }
+        #expect(metrics.contains("styled_iterations_total 3.0"))
     }
 
     @Test func afterACrashClaimedJobsAreRenderedAgainAndFinishedOnesFiled() throws {
