@@ -27,6 +27,8 @@ struct Config {
     var limits: ImageLimits
     var maxIterations: Int
     var maxSize: Int
+    /// Below this much free space where outputs are written, no job is claimed.
+    var minFreeBytes: Int
     var profiles: [Profile]
 
     var metricsFile: URL
@@ -69,6 +71,7 @@ struct Config {
         self.limits = ImageLimits(maxPixels: UInt64(limit("max_megapixels", 50) * 1e6), maxFileBytes: Int(limit("max_file_mb", 100) * 1_048_576))
         maxIterations = Int(limit("max_iterations", 10_000))
         maxSize = Int(limit("max_size", 4096))
+        minFreeBytes = Int(limit("min_free_mb", 1024) * 1_048_576)
         profiles = try (table["profile"]?.array?.compactMap(\.table) ?? []).map { profile in
             guard let name = profile["name"]?.string, let maxSize = profile["max_size"]?.int else {
                 throw fail("profile", "each [[profile]] needs name and max_size")

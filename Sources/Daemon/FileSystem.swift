@@ -25,6 +25,19 @@ enum FileSystem {
         throw FileError(path: from.path, reason: "no free name for \(name) in \(folder.path)")
     }
 
+    /// Bytes available to this user on the filesystem holding `url`.
+    static func freeBytes(at url: URL) -> Int? {
+        var info = statvfs()
+        guard statvfs(url.path, &info) == 0 else { return nil }
+        return Int(info.f_bavail) * Int(info.f_frsize)
+    }
+
+    /// Whether an error is a full disk (ENOSPC or EDQUOT), which pauses work rather than failing a job.
+    static func isOutOfSpace(_ error: Error) -> Bool {
+        let text = "\(error)"
+        return text.contains(String(cString: strerror(ENOSPC))) || text.contains(String(cString: strerror(EDQUOT)))
+    }
+
     static func isDirectory(_ url: URL) -> Bool {
         var info = stat()
         return lstat(url.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

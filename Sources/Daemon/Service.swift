@@ -27,6 +27,10 @@ final class Service: @unchecked Sendable {
     private var failuresByKind: [String: Int] = [:]
     private var iterationsDone = 0
     private var lastSuccess: Date?
+    /// Why intake is paused (a full disk), or nil.
+    private var paused: String?
+    /// After a write failed for space, no claim before this time even if space seems free.
+    private var spaceRetryAfter = Date.distantPast
 
     struct RunningJob: Codable {
         var job: String
@@ -49,6 +53,7 @@ final class Service: @unchecked Sendable {
         var running: [RunningJob]
         var done: Int
         var failed: Int
+        var paused: String?
     }
 
     private var lastStatusWrite = Date.distantPast
@@ -83,11 +88,11 @@ final class Service: @unchecked Sendable {
         guard force || Date().timeIntervalSince(lastStatusWrite) >= 1 else { return }
         lastStatusWrite = Date()
         let status = Status(pid: getpid(), updated: ISO8601DateFormatter().string(from: Date()),
-                            running: running.values.sorted { $0.job < $1.job }, done: counts.done, failed: counts.failed)
+                            running: running.values.sorted { $0.job < $1.job }, done: counts.done, failed: counts.failed, paused: paused)
         notifier.status(status.running.map { job in
             "rendering \(job.job): iteration \(job.iteration)/\(job.iterations)" + (job.loss.map { String(format: ", loss %.4g", $0) } ?? "")
                 + (job.etaSeconds.map { ", ETA \(ProgressLine.duration($0))" } ?? "")
-        }.joined(separator: "; ").nonEmpty ?? "idle; \(status.done) done, \(status.failed) failed")
+        }.joined(separator: "; ").nonEmpty ?? (paused.map { "paused: \($0)" } ?? "idle; \(status.done) done, \(status.failed) failed"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if let data = try? encoder.encode(status) { try? write(Array(data) + [0x0A], to: config.state.appendingPathComponent("status.json")) }
@@ -129,10 +134,11 @@ final class Service: @unchecked Sendable {
             condition.lock()
             if running.isEmpty { lastProgress = Date() }
             hints.removeAll()
-            for job in ready where running.count < config.jobsAtOnce && running[job.path] == nil {
+            updatePause()
+            for job in ready where paused == nil && running.count < config.jobsAtOnce && running[job.path] == nil {
                 start(job)
             }
-            if drain && running.isEmpty && ready.isEmpty && !hasUnsettledJobs() { break }
+            if drain && running.isEmpty && (ready.isEmpty || paused != nil) && !hasUnsettledJobs() { break }
             // Wait for an event, a finished job, or the next periodic scan (sooner while a
             // manifest settles).
             let wait = hasUnsettledJobs() ? Self.settleSeconds / 2 : config.rescanSeconds
@@ -143,8 +149,25 @@ final class Service: @unchecked Sendable {
             finishedSinceScan = false
         }
         while !running.isEmpty { condition.wait() }
+        let pausedAtEnd = paused
         condition.unlock()
         logger.info("stopped", metadata: ["done": "\(counts.done)", "failed": "\(counts.failed)"])
+        if drain, let pausedAtEnd { throw FileError(path: config.state.path, reason: "jobs are left queued: intake paused, \(pausedAtEnd)") }
+    }
+
+    /// Pauses intake while the disk holding the outboxes or the state has less free space
+    /// than the configured minimum, and resumes when space returns. Called with the lock held.
+    private func updatePause() {
+        let places = [config.state] + config.inboxes.map(\.outbox)
+        let short = places.compactMap { place in
+            FileSystem.freeBytes(at: place).flatMap { $0 < config.minFreeBytes ? "\($0 / 1_048_576) MB free at \(place.path), below \(config.minFreeBytes / 1_048_576) MB" : nil }
+        }.first ?? (Date() < spaceRetryAfter ? paused : nil)
+        if let short, paused == nil { logger.warning("intake paused: low disk space", metadata: ["where": "\(short)"]) }
+        if short == nil, paused != nil { logger.notice("intake resumed: disk space returned") }
+        if short != paused {
+            paused = short
+            writeStatus(force: true)
+        }
     }
 
     private var finishedSinceScan = false
@@ -311,6 +334,18 @@ final class Service: @unchecked Sendable {
                 return .requeued
             }
             note("finished: \(report.iterations) iterations in \(String(format: "%.1f", report.wallSeconds)) s, loss \(report.final.loss)")
+        } catch where FileSystem.isOutOfSpace(error) {
+            // A full disk is not the job's fault: it goes back to its inbox and intake pauses.
+            try? jobLog?.close()
+            try? FileManager.default.removeItem(at: partial)  // only our own outputs
+            let requeued = (try? FileSystem.moveUnique(claimed, into: inbox, name: name))?.path ?? claimed.path
+            unlink(Self.originFile(of: claimed).path)
+            logger.warning("disk full while rendering; job requeued, intake paused", metadata: ["job": "\(name)", "at": "\(requeued)"])
+            condition.withLock {
+                paused = "disk full while rendering \(name)"
+                spaceRetryAfter = Date().addingTimeInterval(config.rescanSeconds)
+            }
+            return .requeued
         } catch {
             failure = error
             note("failed: \(error)")

@@ -159,4 +159,21 @@ import Testing
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.url("outbox").path).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
+
+    /// With less free space than `min_free_mb` where outputs go, nothing is claimed: the job
+    /// stays queued, untouched, and the status says why.
+    @Test func lowDiskSpacePausesIntakeWithoutTouchingTheJob() throws {
+        let harness = try Harness()
+        _ = try harness.writeConfig(limits: "min_free_mb = 1e12")  // more than any disk here
+        let job = try harness.makeJob("waiting", manifest: Self.tinyJob)
+        let before = Harness.snapshot(job)
+        try FileManager.default.moveItem(at: job, to: harness.url("inbox/waiting"))
+        let result = try harness.run(["daemon", "--config", harness.url("styled.toml").path, "--drain"])
+        #expect(result.status != 0)
+        #expect(result.error.contains("intake paused") && result.error.contains("MB free"), "\(result.error)")
+        #expect(Harness.snapshot(harness.url("inbox/waiting")) == before)
+        #expect(harness.outboxJobs().isEmpty)
+        let status = try JSONSerialization.jsonObject(with: Data(contentsOf: harness.url("state/status.json"))) as! [String: Any]
+        #expect((status["paused"] as? String)?.contains("MB free") == true)
+    }
 }

@@ -91,7 +91,7 @@ final class Harness {
 
 extension Harness {
     /// A daemon configuration in the scratch folder (paths relative to it), with two profiles.
-    func writeConfig(rescanSeconds: Double = 60) throws -> String {
+    func writeConfig(rescanSeconds: Double = 60, limits: String = "") throws -> String {
         let config = """
             state = "state"
             jobs_at_once = 1
@@ -115,6 +115,9 @@ extension Harness {
             iterations = 1
             style_weight = 1000
             frame_every = 0
+
+            [limits]
+            \(limits)
 
             """
         try FileManager.default.createDirectory(at: url("inbox"), withIntermediateDirectories: true)
