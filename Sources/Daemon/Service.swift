@@ -326,20 +326,14 @@ final class Service: @unchecked Sendable {
             }
             if report.stop == "\(LBFGSB.Stop.cancelled)" && condition.withLock({ stopping }) {
                 // Stopped by a signal: the job goes back to its inbox, to be rendered again.
-                try? jobLog?.close()
-                try? FileManager.default.removeItem(at: partial)  // only our own outputs
-                let requeued = (try? FileSystem.moveUnique(claimed, into: inbox, name: name))?.path ?? claimed.path
-                unlink(Self.originFile(of: claimed).path)
+                let requeued = requeue(claimed, name: name, inbox: inbox, partial: partial, jobLog: jobLog)
                 logger.notice("stopped mid-render; job requeued", metadata: ["job": "\(name)", "at": "\(requeued)"])
                 return .requeued
             }
             note("finished: \(report.iterations) iterations in \(String(format: "%.1f", report.wallSeconds)) s, loss \(report.final.loss)")
         } catch where FileSystem.isOutOfSpace(error) {
             // A full disk is not the job's fault: it goes back to its inbox and intake pauses.
-            try? jobLog?.close()
-            try? FileManager.default.removeItem(at: partial)  // only our own outputs
-            let requeued = (try? FileSystem.moveUnique(claimed, into: inbox, name: name))?.path ?? claimed.path
-            unlink(Self.originFile(of: claimed).path)
+            let requeued = requeue(claimed, name: name, inbox: inbox, partial: partial, jobLog: jobLog)
             logger.warning("disk full while rendering; job requeued, intake paused", metadata: ["job": "\(name)", "at": "\(requeued)"])
             condition.withLock {
                 paused = "disk full while rendering \(name)"
@@ -367,6 +361,16 @@ final class Service: @unchecked Sendable {
             return .failed(kind: "file")
         }
         return failure.map { .failed(kind: Self.kind(of: $0)) } ?? .done
+    }
+
+    /// Puts a claimed job back in its inbox and removes its partial outputs (only ours).
+    /// Returns where the job is now.
+    private func requeue(_ claimed: URL, name: String, inbox: URL, partial: URL, jobLog: OutputFile?) -> String {
+        try? jobLog?.close()
+        try? FileManager.default.removeItem(at: partial)
+        let requeued = (try? FileSystem.moveUnique(claimed, into: inbox, name: name))?.path ?? claimed.path
+        unlink(Self.originFile(of: claimed).path)
+        return requeued
     }
 
     private static func kind(of error: Error) -> String {

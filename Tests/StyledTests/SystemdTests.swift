@@ -37,11 +37,13 @@ import Testing
         deinit { close(descriptor) }
     }
 
-    @Test func theDaemonSendsReadyStatusAndWatchdogNotifications() throws {
+    @Test func theDaemonSendsReadyStatusAndWatchdogNotificationsAndRequeuesOnSIGTERM() throws {
         let harness = try Harness()
         _ = try harness.writeConfig()
         let socket = try FakeNotifySocket(path: harness.url("notify.sock").path)
-        let job = try harness.makeJob("tiny", manifest: "content = \"content.jpg\"\nstyle = \"style.jpg\"\nsize = 64\niterations = 30\nframe_every = 0\n")
+        // Long enough to be still rendering when SIGTERM comes.
+        let job = try harness.makeJob("tiny", manifest: "content = \"content.jpg\"\nstyle = \"style.jpg\"\nsize = 64\niterations = 9000\nframe_every = 0\n")
+        let before = Harness.snapshot(job)
         try FileManager.default.moveItem(at: job, to: harness.url("inbox/tiny"))
         var environment = harness.environment
         environment["NOTIFY_SOCKET"] = socket.path
@@ -54,9 +56,14 @@ import Testing
         daemon.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try daemon.run()
         let messages = socket.messages(for: 4)
+        let stop = Date()
         daemon.terminate()
         daemon.waitUntilExit()
+        #expect(Date().timeIntervalSince(stop) < 10)
         let after = socket.messages(for: 0.5)
+        // SIGTERM mid-render: the job is back in its inbox as it was, nothing half-made in the outbox.
+        #expect(Harness.snapshot(harness.url("inbox/tiny")) == before)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: harness.url("outbox").path)) ?? []).isEmpty)
         #expect(messages.first?.hasPrefix("READY=1\nSTATUS=watching") == true, "\(messages.prefix(3))")
         #expect(messages.contains { $0.hasPrefix("STATUS=rendering tiny: iteration") })
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3)
