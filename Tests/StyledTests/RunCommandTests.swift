@@ -86,4 +86,25 @@ import Testing
         let result = try harness.run(["run", job.path, "--out", harness.url("out").path])
         #expect(result.error.contains("100000x100000") && result.error.contains("huge.png"))
     }
+
+    /// Style Grams are cached by what determines them: a second job with the same style image,
+    /// size and model reads them (its targets equal the first's) instead of adding an entry.
+    @Test func aStyleUsedAgainComesFromTheGramCache() throws {
+        let harness = try Harness()
+        let first = try harness.makeJob("first", manifest: Harness.tinyJob)
+        #expect(try harness.run(["run", first.path, "--out", harness.url("out1").path]).status == 0)
+        let cache = harness.url("cache/styled/grams")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.hasSuffix(".safetensors") }
+        #expect(entries.count == 1)
+        // The same style, another content and style weight: the Grams are the same, so the cache is reused.
+        let second = try harness.makeJob("second", manifest: Harness.tinyJob + "style_weight = 50\n", content: "dog.jpg")
+        let before = try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent(entries[0]).path)[.modificationDate] as? Date
+        #expect(try harness.run(["run", second.path, "--out", harness.url("out2").path]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.hasSuffix(".safetensors") } == entries)
+        #expect(try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent(entries[0]).path)[.modificationDate] as? Date == before)
+        // A different size is a different entry.
+        let third = try harness.makeJob("third", manifest: Harness.tinyJob.replacingOccurrences(of: "size = 48", with: "size = 40"))
+        #expect(try harness.run(["run", third.path, "--out", harness.url("out3").path]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.hasSuffix(".safetensors") }.count == 2)
+    }
 }
