@@ -28,9 +28,6 @@ struct GramCache {
     func store(_ grams: [String: GramMatrix], key: String) {
         let bytes = SafetensorsFile.serialize(tensors: grams.map { ($0.key, [$0.value.size, $0.value.size], $0.value.values) }, metadata: [:])
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let target = directory.appendingPathComponent("\(key).safetensors")
-        let temporary = directory.appendingPathComponent(".\(key).\(getpid()).tmp")
-        guard (try? Data(bytes).write(to: temporary)) != nil else { return }
-        if rename(temporary.path, target.path) != 0 { unlink(temporary.path) }
+        try? writeFileAtomically(bytes, to: directory.appendingPathComponent("\(key).safetensors").path)
     }
 }

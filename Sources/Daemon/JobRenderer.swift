@@ -111,7 +111,7 @@ struct JobRenderer {
         let frames = output.appendingPathComponent("frames")
         try createFolder(output)
         if job.frameEvery > 0 { try createFolder(frames) }
-        let log = try OutputFile(output.appendingPathComponent("log.jsonl"))
+        let log = try OutputFile(path: output.appendingPathComponent("log.jsonl").path)
         var records: [LogRecord] = []
         var frameIterations: [Int] = []
         var writeError: Error?
@@ -153,8 +153,8 @@ struct JobRenderer {
             LossPlot.Series(name: "style × s", colour: "#d62728", values: records.map { ($0.iteration, $0.style * job.styleWeight) }),
             LossPlot.Series(name: "tv × v", colour: "#2ca02c", values: records.map { ($0.iteration, $0.tv * job.tvWeight) }),
         ]
-        try write(Array(LossPlot.svg(weighted, title: "\(folder.url.lastPathComponent): loss by iteration").utf8),
-                  to: output.appendingPathComponent("loss.svg"))
+        try writeFileAtomically(Array(LossPlot.svg(weighted, title: "\(folder.url.lastPathComponent): loss by iteration").utf8),
+                  to: output.appendingPathComponent("loss.svg").path)
         let wall = Date().timeIntervalSince(began)
         let report = RenderReport(
             styledVersion: Styled.version, parameters: job, profile: job.profile, overrides: overrides,
@@ -173,7 +173,7 @@ struct JobRenderer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        try write(Array(try encoder.encode(report)) + [0x0A], to: output.appendingPathComponent("report.json"))
+        try writeFileAtomically(Array(try encoder.encode(report)) + [0x0A], to: output.appendingPathComponent("report.json").path)
     }
 
     /// Reads an image named by a manifest field; returns it with the SHA-256 of its bytes.
@@ -208,46 +208,4 @@ func createFolder(_ url: URL) throws {
     do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
         throw FileError(path: url.path, reason: "cannot create folder: \(error.localizedDescription)")
     }
-}
-
-/// Writes a whole file through a temporary name and a rename, so no reader sees half of it.
-func write(_ bytes: [UInt8], to url: URL) throws {
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-    let file = try OutputFile(temporary, truncate: true)
-    try file.append(bytes)
-    try file.close()
-    guard rename(temporary.path, url.path) == 0 else {
-        throw FileError(path: url.path, reason: "cannot rename into place: \(String(cString: strerror(errno)))")
-    }
-}
-
-/// An append-only output file over a descriptor; write failures (a full disk) are errors naming it.
-final class OutputFile {
-    let path: String
-    private var descriptor: Int32
-
-    init(_ url: URL, truncate: Bool = false) throws {
-        path = url.path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0o644)
-        guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
-    }
-
-    func append(_ bytes: some Collection<UInt8>) throws {
-        var buffer = Array(bytes)[...]
-        while !buffer.isEmpty {
-            let written = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw FileError(path: path, reason: "cannot write: \(String(cString: strerror(errno)))") }
-            buffer = buffer.dropFirst(written)
-        }
-    }
-
-    func close() throws {
-        guard descriptor >= 0 else { return }
-        let status = Glibc.close(descriptor)
-        descriptor = -1
-        guard status == 0 else { throw FileError(path: path, reason: "cannot close: \(String(cString: strerror(errno)))") }
-    }
-
-    deinit { try? close() }
 }

@@ -28,14 +28,9 @@ struct ModelStore {
         return try VGGWeights.load(path: file.path)
     }
 
-    /// Stores weights under `name`, written to a temporary file and renamed into place.
+    /// Stores weights under `name` (written whole, then renamed into place).
     func store(_ weights: VGGWeights, as name: String) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let target = path(of: name)
-        let temporary = directory.appendingPathComponent(".\(name).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        try Data(weights.safetensorsBytes()).write(to: temporary)
-        guard rename(temporary.path, target.path) == 0 else {
-            throw FileError(path: target.path, reason: "cannot rename into place: \(String(cString: strerror(errno)))")
-        }
+        try writeFileAtomically(weights.safetensorsBytes(), to: path(of: name).path)
     }
 }

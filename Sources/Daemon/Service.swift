@@ -95,8 +95,8 @@ final class Service: @unchecked Sendable {
         }.joined(separator: "; ").nonEmpty ?? (paused.map { "paused: \($0)" } ?? "idle; \(status.done) done, \(status.failed) failed"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        if let data = try? encoder.encode(status) { try? write(Array(data) + [0x0A], to: config.state.appendingPathComponent("status.json")) }
-        try? write(Array(metrics().utf8), to: config.metricsFile)
+        if let data = try? encoder.encode(status) { try? writeFileAtomically(Array(data) + [0x0A], to: config.state.appendingPathComponent("status.json").path) }
+        try? writeFileAtomically(Array(metrics().utf8), to: config.metricsFile.path)
     }
 
     /// A manifest is taken as complete when an event said so, or when it has not changed for this long.
@@ -138,10 +138,10 @@ final class Service: @unchecked Sendable {
             for job in ready where paused == nil && running.count < config.jobsAtOnce && running[job.path] == nil {
                 start(job)
             }
-            if drain && running.isEmpty && (ready.isEmpty || paused != nil) && !hasUnsettledJobs() { break }
+            if drain && running.isEmpty && (ready.isEmpty || paused != nil) && !unsettled { break }
             // Wait for an event, a finished job, or the next periodic scan (sooner while a
             // manifest settles).
-            let wait = hasUnsettledJobs() ? Self.settleSeconds / 2 : config.rescanSeconds
+            let wait = unsettled ? Self.settleSeconds / 2 : config.rescanSeconds
             while hints.isEmpty && !stopping && Date().timeIntervalSince(lastScan) < wait {
                 _ = condition.wait(until: lastScan.addingTimeInterval(wait))
                 if running.count < config.jobsAtOnce && finishedSinceScan { break }
@@ -230,8 +230,8 @@ final class Service: @unchecked Sendable {
         return ready.sorted { ($0.1, $0.0.path) < ($1.1, $1.0.path) }.map(\.0)
     }
 
+    /// Whether the last scan saw a manifest still settling (so the next scan comes sooner).
     private var unsettled = false
-    private func hasUnsettledJobs() -> Bool { unsettled }
 
     // MARK: A job
 
@@ -249,7 +249,7 @@ final class Service: @unchecked Sendable {
             return
         }
         // Where it came from, so that an interrupted job goes back to its own inbox.
-        try? write(Array(inbox.path.path.utf8), to: Self.originFile(of: claimed))
+        try? writeFileAtomically(Array(inbox.path.path.utf8), to: Self.originFile(of: claimed).path)
         running[claimed.path] = RunningJob(job: name, inbox: inbox.path.path, iteration: 0, iterations: 0)
         received += 1
         writeStatus(force: true)
@@ -289,7 +289,7 @@ final class Service: @unchecked Sendable {
             logger.error("cannot create the output folder; job left in processing", metadata: ["job": "\(name)", "reason": "\(error)"])
             return .failed(kind: "file")
         }
-        let jobLog = try? OutputFile(partial.appendingPathComponent("job.log"))
+        let jobLog = try? OutputFile(path: partial.appendingPathComponent("job.log").path)
         func note(_ line: String) { try? jobLog?.append(Array("\(ISO8601DateFormatter().string(from: Date())) \(line)\n".utf8)) }
         note("claimed \(name) into \(claimed.path)")
         var failure: Error?
@@ -396,7 +396,7 @@ final class Service: @unchecked Sendable {
             record["why"] = "\(error)"
         }
         if let data = try? JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys]) {
-            try? write(Array(data) + [0x0A], to: folder.appendingPathComponent("error.json"))
+            try? writeFileAtomically(Array(data) + [0x0A], to: folder.appendingPathComponent("error.json").path)
         }
     }
 

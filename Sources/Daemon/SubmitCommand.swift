@@ -47,7 +47,7 @@ struct SubmitCommand: ParsableCommand {
         if let styleWeight { lines.append("style_weight = \(styleWeight)") }
         if let tvWeight { lines.append("tv_weight = \(tvWeight)") }
         if let profile { lines.append("profile = \(quoted(profile))") }
-        try write(Array((lines.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent(JobFolder.manifestName))
+        try writeFileAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent(JobFolder.manifestName).path)
         let jobName = name ?? URL(fileURLWithPath: content).deletingPathExtension().lastPathComponent
         let placed = try FileSystem.moveUnique(staging, into: inboxURL, name: jobName)
         print(placed.path)

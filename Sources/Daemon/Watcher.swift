@@ -87,8 +87,8 @@ final class Watcher {
             let isFolder = mask & UInt32(IN_ISDIR) != 0
             if isFolder && mask & UInt32(IN_CREATE) != 0 {
                 // A job folder filled in place: watch it for its manifest, written last.
-                let wd = inotifytools_watch_file(inbox + "/" + name, Self.jobFolderEvents)
-                if wd != 0 { jobFolders[Int32(inotifytools_wd_from_filename(inbox + "/" + name + "/"))] = (inbox, name) }
+                let watched = inotifytools_watch_file(inbox + "/" + name, Self.jobFolderEvents) != 0
+                if watched { jobFolders[Int32(inotifytools_wd_from_filename(inbox + "/" + name + "/"))] = (inbox, name) }
                 onHint(.changed(inbox: inbox, ready: nil))
             } else {
                 onHint(.changed(inbox: inbox, ready: isFolder && mask & UInt32(IN_MOVED_TO) != 0 ? name : nil))

@@ -56,12 +56,7 @@ public enum ImageFile {
     }
 
     public static func write(_ image: RGBImage, to path: String, format: ImageFormat, quality: Int = 95) throws {
-        let bytes = try encode(image, format: format, quality: quality, name: path)
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw FileError(path: path, reason: "cannot write: \(error.localizedDescription)")
-        }
+        try writeFileAtomically(try encode(image, format: format, quality: quality, name: path), to: path)
     }
 
     public static func encode(_ image: RGBImage, format: ImageFormat, quality: Int = 95, name: String = "image") throws -> [UInt8] {

@@ -10,13 +10,6 @@ public enum OptimizerKind: String, Sendable, Codable {
     case lbfgsb = "lbfgs", adam
 }
 
-public enum InitialImage: Sendable {
-    case noise(seed: UInt64)
-    case content
-    case style(index: Int)
-    case image(RGBImage)
-}
-
 public struct RenderSettings: Sendable {
     public var objective: ObjectiveSettings
     public var iterations: Int

@@ -1,0 +1,52 @@
+import Glibc
+
+/// An output file over a descriptor, appended to; write failures (a full disk) are errors
+/// naming the file and carrying the system's reason, so that callers can tell ENOSPC.
+public final class OutputFile {
+    public let path: String
+    private var descriptor: Int32
+
+    public init(path: String, truncate: Bool = false) throws {
+        self.path = path
+        descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0o644)
+        guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    public func append(_ bytes: some Collection<UInt8>) throws {
+        var buffer = Array(bytes)[...]
+        while !buffer.isEmpty {
+            let written = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw FileError(path: path, reason: "cannot write: \(String(cString: strerror(errno)))") }
+            buffer = buffer.dropFirst(written)
+        }
+    }
+
+    public func close() throws {
+        guard descriptor >= 0 else { return }
+        let status = Glibc.close(descriptor)
+        descriptor = -1
+        guard status == 0 else { throw FileError(path: path, reason: "cannot close: \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { try? close() }
+}
+
+/// Writes a whole file through a temporary name beside it and a rename, so that no reader
+/// sees half of it. The temporary name is unique to this process and call (two jobs or two
+/// daemons may write the same cache entry); it is removed if anything fails.
+public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+    let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+    let temporary = String(path[..<slash]) + ".\(path[slash...]).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+    do {
+        let file = try OutputFile(path: temporary, truncate: true)
+        try file.append(bytes)
+        try file.close()
+        guard rename(temporary, path) == 0 else {
+            throw FileError(path: path, reason: "cannot rename into place: \(String(cString: strerror(errno)))")
+        }
+    } catch {
+        unlink(temporary)
+        throw error
+    }
+}
