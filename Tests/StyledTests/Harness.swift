@@ -154,23 +154,33 @@ extension Harness {
 }
 
 extension Harness {
-    /// Runs styled and returns its exit status and its own peak resident memory (from wait4's
-    /// rusage for that one process, so other tests' processes do not count).
+    /// Runs styled and returns its exit status and its own peak resident memory.
+    ///
+    /// Not measured with posix_spawn + wait4 from this process: posix_spawn shares this
+    /// process's memory until exec, and Linux then records *our* high-water mark (hundreds of
+    /// MB while other tests run VGG in parallel) as the child's. A small Python process forks
+    /// styled instead, so the child starts from Python's few MB, and reports wait4's ru_maxrss.
     func runMeasuringMemory(_ arguments: [String]) throws -> (status: Int32, peakBytes: Int) {
-        var pid: pid_t = 0
-        let argv = ([Self.executable.path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        guard posix_spawn(&pid, Self.executable.path, &actions, nil, argv, envp) == 0 else {
-            throw FileError(path: Self.executable.path, reason: "cannot spawn")
-        }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        return ((status >> 8) & 0xFF, usage.ru_maxrss * 1024)
+        let measure = """
+            import os, sys
+            pid = os.fork()
+            if pid == 0:
+                os.dup2(os.open("/dev/null", os.O_WRONLY), 2)
+                os.execv(sys.argv[1], sys.argv[1:])
+            _, status, usage = os.wait4(pid, 0)
+            print(os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", measure, Self.executable.path] + arguments
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        guard fields.count == 2 else { throw FileError(path: Self.executable.path, reason: "cannot measure: \(text)") }
+        return (Int32(fields[0]), fields[1])
     }
 }
