@@ -9,15 +9,32 @@ public struct Adam: Sendable {
 
     public init(learningRate: Double = 4) { self.learningRate = learningRate }
 
-    public func minimize(x: inout [Double], lower: Double, upper: Double, iterations: Int,
+    /// Minimises like `LBFGSB.minimize`, resuming from a state it took after an iteration.
+    public func minimize(x: inout [Double], lower: Double, upper: Double, iterations: Int, resume: OptimizerState? = nil,
                          evaluate: ([Double], inout [Double]) -> Double,
-                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double]) -> Bool) -> LBFGSB.Stop {
+                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) -> LBFGSB.Stop {
         var g = [Double](repeating: 0, count: x.count)
         var first = g, second = g
-        // Each iterate is evaluated before it is reported, so its loss terms are its own.
-        for iteration in 0...iterations {
+        var begin = 0, evaluations = 0
+        if let resume {
+            guard resume.optimizer == .adam, let savedX = resume.reals("x", count: x.count),
+                  let savedFirst = resume.reals("first", count: x.count), let savedSecond = resume.reals("second", count: x.count)
+            else { return .abnormal("the saved Adam state does not fit this problem") }
+            (x, first, second, begin, evaluations) = (savedX, savedFirst, savedSecond, resume.iteration, resume.evaluations)
+        }
+        if begin >= iterations { return .iterations }
+        // Each iterate is evaluated before it is reported, so its loss terms are its own. A
+        // resumed run evaluates its first iterate again (for the gradient) without reporting it.
+        for iteration in begin...iterations {
             _ = evaluate(x, &g)
-            if iteration > 0 && !onIteration(iteration, iteration + 1, x) { return .cancelled }
+            evaluations += 1
+            if iteration > begin {
+                let state = {
+                    OptimizerState(optimizer: .adam, iteration: iteration, evaluations: evaluations,
+                                   reals: ["x": x, "first": first, "second": second])
+                }
+                if !onIteration(iteration, evaluations, x, state) { return .cancelled }
+            }
             if iteration == iterations { break }
             let t = Double(iteration + 1)
             let correction1 = 1 - pow(beta1, t), correction2 = 1 - pow(beta2, t)

@@ -24,11 +24,13 @@ public struct LBFGSB: Sendable {
 
     /// Minimises f over x within [lower, upper] (the same bounds for every variable).
     /// `evaluate` returns f(x) and writes ∇f(x) into its second argument; `onIteration` is
-    /// called after each iteration with its number, the evaluations so far and the iterate
-    /// (the point evaluated last), and returns false to stop.
-    public func minimize(x: inout [Double], lower: Double, upper: Double, iterations: Int,
+    /// called after each iteration with its number, the evaluations so far, the iterate (the
+    /// point evaluated last) and a way to take the optimiser's state there, and returns false
+    /// to stop. Given the `resume` state taken after iteration k, the run goes on from k + 1
+    /// exactly as it would have without the stop (x is taken from the state).
+    public func minimize(x: inout [Double], lower: Double, upper: Double, iterations: Int, resume: OptimizerState? = nil,
                          evaluate: ([Double], inout [Double]) -> Double,
-                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double]) -> Bool) -> Stop {
+                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) -> Stop {
         var n = Int32(x.count), m = Int32(history)
         let lowerBounds = [Double](repeating: lower, count: x.count)
         let upperBounds = [Double](repeating: upper, count: x.count)
@@ -44,7 +46,21 @@ public struct LBFGSB: Sendable {
         var lsave = [Int32](repeating: 0, count: 4), isave = [Int32](repeating: 0, count: 44)
         var dsave = [Double](repeating: 0, count: 29)
         var iteration = 0, evaluations = 0
+        if let resume {
+            // All of setulb's memory between calls is in these arrays (it keeps nothing of its
+            // own), so restoring them restores the run.
+            guard resume.optimizer == .lbfgsb, let savedX = resume.reals("x", count: x.count), let savedG = resume.reals("g", count: x.count),
+                  let savedF = resume.reals("f", count: 1), let savedWa = resume.reals("wa", count: workSize),
+                  let savedIwa = resume.integers("iwa", count: iwa.count), let savedLsave = resume.integers("lsave", count: 4),
+                  let savedIsave = resume.integers("isave", count: 44), let savedDsave = resume.reals("dsave", count: 29),
+                  let savedTask = resume.texts["task"], let savedCsave = resume.texts["csave"]
+            else { return .abnormal("the saved L-BFGS-B state does not fit this problem") }
+            (x, g, f, wa, iwa, lsave, isave, dsave) = (savedX, savedG, savedF[0], savedWa, savedIwa, savedLsave, savedIsave, savedDsave)
+            (task, csave) = (Self.field(savedTask), Self.field(savedCsave))
+            (iteration, evaluations) = (resume.iteration, resume.evaluations)
+        }
         while true {
+            if iteration >= iterations { return .iterations }
             setulb_(&n, &m, &x, lowerBounds, upperBounds, boundKinds, &f, &g, &factr, &pgtol, &wa, &iwa,
                     &task, &iprint, &csave, &lsave, &isave, &dsave, 60, 60)
             let message = Self.text(task)
@@ -53,8 +69,13 @@ public struct LBFGSB: Sendable {
                 evaluations += 1
             } else if message.hasPrefix("NEW_X") {
                 iteration += 1
-                if !onIteration(iteration, evaluations, x) { return .cancelled }
-                if iteration >= iterations { return .iterations }
+                let state = {
+                    OptimizerState(optimizer: .lbfgsb, iteration: iteration, evaluations: evaluations,
+                                   reals: ["x": x, "g": g, "f": [f], "wa": wa, "dsave": dsave],
+                                   integers: ["iwa": iwa, "lsave": lsave, "isave": isave],
+                                   texts: ["task": Self.text(task), "csave": Self.text(csave)])
+                }
+                if !onIteration(iteration, evaluations, x, state) { return .cancelled }
             } else if message.hasPrefix("CONV") {
                 return .converged(message)
             } else {

@@ -35,6 +35,8 @@ public struct IterationReport: Sendable {
     /// Wall seconds since the render started.
     public var seconds: Double
     public var image: RGBImage
+    /// The render's state after this iteration, when the caller asked for one here.
+    public var checkpoint: RenderCheckpoint?
 }
 
 public struct StyleTransfer: Sendable {
@@ -60,18 +62,22 @@ public struct StyleTransfer: Sendable {
     }
 
     /// Optimises from `start`; `onIteration` gets iteration 0 (the start) and every iteration
-    /// after, and returns false to stop early. Returns the last image and why it stopped.
-    public func render(from start: RGBImage, settings: RenderSettings,
+    /// after, and returns false to stop early. Where `wantsCheckpoint(iteration)` is true, the
+    /// report carries a checkpoint; rendering again with `resume:` that checkpoint goes on from
+    /// the iteration after it, exactly (no iteration 0 then). Returns the last image and why it stopped.
+    public func render(from start: RGBImage, settings: RenderSettings, resume: RenderCheckpoint? = nil,
+                       wantsCheckpoint: (Int) -> Bool = { _ in false },
                        onIteration: (IterationReport) -> Bool) -> (image: RGBImage, stop: LBFGSB.Stop) {
         let began = DispatchTime.now()
-        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9 }
+        let earlierSeconds = resume?.seconds ?? 0
+        func elapsed() -> Double { earlierSeconds + Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9 }
         let shape = start.pixels
         func image(_ x: [Double]) -> RGBImage {
             RGBImage(pixels: Tensor(channels: 3, height: shape.height, width: shape.width, data: x.map { Float($0) }))
         }
         var x = start.pixels.data.map { Double(min(255, max(0, $0))) }
         var lastTerms: LossTerms?
-        var evaluations = 0
+        var evaluations = resume?.state.evaluations ?? 0
         var stoppedByCaller = false
         let evaluate: ([Double], inout [Double]) -> Double = { point, gradient in
             let (terms, g) = objective.evaluate(image(point))
@@ -84,13 +90,18 @@ public struct StyleTransfer: Sendable {
             return terms.total
         }
         // Both optimisers report an iterate that was the point evaluated last.
-        let report: (Int, Int, [Double]) -> Bool = { iteration, evaluationCount, point in
-            !stoppedByCaller && onIteration(IterationReport(iteration: iteration, evaluations: evaluationCount,
-                                                            terms: lastTerms!, seconds: elapsed(), image: image(point)))
+        let report: (Int, Int, [Double], () -> OptimizerState) -> Bool = { iteration, evaluationCount, point, state in
+            let seconds = elapsed()
+            let checkpoint = wantsCheckpoint(iteration)
+                ? RenderCheckpoint(width: shape.width, height: shape.height, seconds: seconds, state: state()) : nil
+            return !stoppedByCaller && onIteration(IterationReport(iteration: iteration, evaluations: evaluationCount, terms: lastTerms!,
+                                                                   seconds: seconds, image: image(point), checkpoint: checkpoint))
         }
         let stop = switch settings.optimizer {
-        case .lbfgsb: settings.lbfgsb.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, evaluate: evaluate, onIteration: report)
-        case .adam: settings.adam.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, evaluate: evaluate, onIteration: report)
+        case .lbfgsb: settings.lbfgsb.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, resume: resume?.state,
+                                               evaluate: evaluate, onIteration: report)
+        case .adam: settings.adam.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, resume: resume?.state,
+                                           evaluate: evaluate, onIteration: report)
         }
         return (image(x), stoppedByCaller ? .cancelled : stop)
     }
