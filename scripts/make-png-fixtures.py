@@ -32,3 +32,9 @@ rgba = bytes([1, 2, 3, 255, 40, 50, 60, 255, 70, 80, 90, 255])
 png("rgba8.png", 3, 2, 8, 6, [rgba, rgba])
 # A header that declares 100000 × 100000 pixels, with a tiny (wrong-sized) IDAT.
 png("huge-header.png", 100000, 100000, 8, 2, [b"\x00\x00\x00"])
+# A zlib bomb: a complete, valid 8000 × 8000 greyscale image of zeros, 62 KB on disk that
+# inflates to 64 MB of samples (768 MB as the engine's float RGB): its header is over the
+# default 50-megapixel limit, so it must be refused before anything is inflated.
+raw = zlib.compress(b"\x00" * (8001 * 8000), 9)
+(out / "zlib-bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8000, 8000, 8, 0, 0, 0, 0))
+                                    + chunk(b"IDAT", raw) + chunk(b"IEND", b""))

@@ -30,6 +30,12 @@ struct Config {
     /// Below this much free space where outputs are written, no job is claimed.
     var minFreeBytes: Int
     var profiles: [Profile]
+    /// A job whose renders were interrupted (a crash, a kill, a hang) this many times is failed.
+    var maxAttempts: Int
+    /// A running job is checkpointed at each frame and at least this often.
+    var checkpointSeconds: Double
+    /// The file this was read from, read again on SIGHUP.
+    var file: String
 
     var metricsFile: URL
     var processing: URL { state.appendingPathComponent("processing") }
@@ -48,7 +54,9 @@ struct Config {
 
     init(table: TOMLTable, file: String) throws {
         func fail(_ field: String, _ reason: String) -> ManifestError { ManifestError(file: file, field: field, reason: reason) }
-        let known: Set<String> = ["inbox", "state", "models", "metrics", "jobs_at_once", "threads_per_job", "rescan_seconds", "log_level", "limits", "profile"]
+        self.file = file
+        let known: Set<String> = ["inbox", "state", "models", "metrics", "jobs_at_once", "threads_per_job", "rescan_seconds",
+                                  "checkpoint_seconds", "log_level", "limits", "profile"]
         if let unknown = table.keys.first(where: { !known.contains($0) }) { throw fail(unknown, "unknown key") }
         func url(_ text: String) -> URL { URL(fileURLWithPath: text) }
         guard let inboxTables = table["inbox"]?.array?.compactMap(\.table), !inboxTables.isEmpty else {
@@ -64,14 +72,18 @@ struct Config {
         jobsAtOnce = table["jobs_at_once"]?.int ?? 1
         threadsPerJob = table["threads_per_job"]?.int ?? Parallel.workers
         rescanSeconds = table["rescan_seconds"].flatMap { $0.double ?? $0.int.map(Double.init) } ?? 60
+        checkpointSeconds = table["checkpoint_seconds"].flatMap { $0.double ?? $0.int.map(Double.init) } ?? 300
         logLevel = table["log_level"]?.string ?? "info"
-        guard jobsAtOnce >= 1, threadsPerJob >= 1, rescanSeconds > 0 else { throw fail("jobs_at_once", "counts and intervals must be positive") }
+        guard jobsAtOnce >= 1, threadsPerJob >= 1, rescanSeconds > 0, checkpointSeconds > 0 else {
+            throw fail("jobs_at_once", "counts and intervals must be positive")
+        }
         let limits = table["limits"]?.table ?? TOMLTable()
         func limit(_ key: String, _ fallback: Double) -> Double { limits[key].flatMap { $0.double ?? $0.int.map(Double.init) } ?? fallback }
         self.limits = ImageLimits(maxPixels: UInt64(limit("max_megapixels", 50) * 1e6), maxFileBytes: Int(limit("max_file_mb", 100) * 1_048_576))
         maxIterations = Int(limit("max_iterations", 10_000))
         maxSize = Int(limit("max_size", 4096))
         minFreeBytes = Int(limit("min_free_mb", 1024) * 1_048_576)
+        maxAttempts = max(1, Int(limit("max_attempts", 3)))
         profiles = try (table["profile"]?.array?.compactMap(\.table) ?? []).map { profile in
             guard let name = profile["name"]?.string, let maxSize = profile["max_size"]?.int else {
                 throw fail("profile", "each [[profile]] needs name and max_size")

@@ -11,7 +11,8 @@ struct DaemonCommand: ParsableCommand {
         A job is a folder with job.toml beside its images, moved into an inbox whole (or with \
         job.toml written last). Results, or error.json with the reason, land in the inbox's \
         outbox under the job's name, with the job's own files in inputs/. SIGTERM or SIGINT \
-        stops taking jobs and requeues the one being rendered.
+        stops taking jobs, checkpoints the one being rendered and exits; the next start resumes \
+        it. SIGHUP reads the configuration again (profiles, limits).
         """
     )
 
@@ -34,6 +35,14 @@ struct DaemonCommand: ParsableCommand {
             source.resume()
             sources.append(source)
         }
+        signal(SIGHUP, SIG_IGN)
+        let reload = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        reload.setEventHandler {
+            logger.notice("signal \(SIGHUP): reloading the configuration")
+            service.reload()
+        }
+        reload.resume()
+        sources.append(reload)
         try service.run()
         sources.forEach { $0.cancel() }
     }

@@ -57,13 +57,24 @@ struct RenderEnvironment {
     var limits: ImageLimits
 }
 
+/// When a render takes checkpoints and where they go.
+struct Checkpoints {
+    /// Whether to take one after this iteration.
+    var wanted: (Int) -> Bool
+    /// Keeps one (durably); a failure stops the render with that error.
+    var save: (SavedRender) throws -> Void
+}
+
 /// Renders one job folder into an output folder: the result, `log.jsonl`, the frames and
 /// their animation, `loss.svg` and `report.json`.
 struct JobRenderer {
     var environment: RenderEnvironment
 
-    /// `onIteration` sees every iteration (for progress lines and status) and returns false to stop.
+    /// `onIteration` sees every iteration (for progress lines and status) and returns false to
+    /// stop. Given `resume` (a checkpoint of this job into this `output`), the render goes on
+    /// from it: the log and frames up to it are kept, those after it written again.
     func render(folder: JobFolder, job: ResolvedJob, into output: URL, overrides: [String]? = nil,
+                resume: SavedRender? = nil, checkpoints: Checkpoints? = nil,
                 onIteration: (IterationReport) -> Bool = { _ in true }) throws -> RenderReport {
         let began = Date()
         // The inputs are checked before the model is loaded, so that a bad job fails fast.
@@ -100,24 +111,35 @@ struct JobRenderer {
             stylePictures.append(.init(file: style.image, originalWidth: original.width, originalHeight: original.height,
                                        width: image.width, height: image.height, weight: style.weight))
         }
-        let start: RGBImage = switch job.initial {
-        case "noise": StyleTransfer.noise(width: content.width, height: content.height, seed: UInt64(job.seed))
-        case "content": content
-        case "style": styles[0].image.resized(width: content.width, height: content.height)
-        default: try readImage(folder: folder, name: job.initial, field: "init").image.resized(width: content.width, height: content.height)
+        let start: RGBImage = if let resume { resume.checkpoint.image } else {
+            switch job.initial {
+            case "noise": StyleTransfer.noise(width: content.width, height: content.height, seed: UInt64(job.seed))
+            case "content": content
+            case "style": styles[0].image.resized(width: content.width, height: content.height)
+            default: try readImage(folder: folder, name: job.initial, field: "init").image.resized(width: content.width, height: content.height)
+            }
         }
         let transfer = StyleTransfer(network: network, settings: job.objective, content: content, styles: styles, styleGrams: styleGrams)
 
+        // The log and frames start over from the checkpoint (or from nothing): what an
+        // interrupted render wrote after it is dropped.
         let frames = output.appendingPathComponent("frames")
         try createFolder(output)
         if job.frameEvery > 0 { try createFolder(frames) }
-        let log = try OutputFile(path: output.appendingPathComponent("log.jsonl").path)
-        var records: [LogRecord] = []
-        var frameIterations: [Int] = []
-        var writeError: Error?
+        var records = resume?.records ?? []
+        var frameIterations = resume?.frames ?? []
+        let kept = Set(frameIterations.map { framePath(frames, $0) })
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: frames.path)) ?? [] {
+            let path = frames.appendingPathComponent(name).path
+            if !kept.contains(path) { unlink(path) }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let (result, stop) = transfer.render(from: start, settings: job.renderSettings) { report in
+        let log = try OutputFile(path: output.appendingPathComponent("log.jsonl").path, truncate: true)
+        try log.append(records.flatMap { try encoder.encode($0) + [0x0A] })
+        var writeError: Error?
+        let (result, stop) = transfer.render(from: start, settings: job.renderSettings, resume: resume?.checkpoint,
+                                             wantsCheckpoint: checkpoints?.wanted ?? { _ in false }) { report in
             let record = LogRecord(report)
             records.append(record)
             do {
@@ -125,6 +147,9 @@ struct JobRenderer {
                 if job.frameEvery > 0 && report.iteration % job.frameEvery == 0 {
                     try ImageFile.write(report.image, to: framePath(frames, report.iteration), format: .png)
                     frameIterations.append(report.iteration)
+                }
+                if let checkpoint = report.checkpoint {
+                    try checkpoints?.save(SavedRender(job: job, checkpoint: checkpoint, records: records, frames: frameIterations))
                 }
             } catch {
                 writeError = error

@@ -8,8 +8,13 @@ import Logging
 /// already taken): `inbox/<job>` → claimed into `state/processing/<job>` → rendered into
 /// `outbox/.<job>.partial/` → the inputs moved to `…partial/inputs/` → the whole renamed to
 /// `outbox/<job>/`. A failed job ends the same way, with `error.json` instead of a result.
+/// A job stays in `state/processing/` from its claim to its filing, whatever stops the
+/// daemon in between; the next start resumes it from its checkpoint (see `Claim`).
 final class Service: @unchecked Sendable {
-    let config: Config
+    /// The configuration now: SIGHUP replaces it (a running job keeps the parameters it began with).
+    var config: Config { configLock.withLock { currentConfig } }
+    private var currentConfig: Config
+    private let configLock = NSLock()
     let logger: Logger
     let drain: Bool
 
@@ -69,7 +74,7 @@ final class Service: @unchecked Sendable {
         metric("jobs_running", "gauge", "Jobs being rendered now.", [("", Double(running.count))])
         metric("jobs_done_total", "counter", "Jobs rendered and filed in an outbox.", [("", Double(counts.done))])
         metric("jobs_failed_total", "counter", "Jobs filed with error.json, by what failed.",
-               ["manifest", "file", "render"].map { ("{reason=\"\($0)\"}", Double(failuresByKind[$0] ?? 0)) })
+               ["manifest", "file", "render", "crash"].map { ("{reason=\"\($0)\"}", Double(failuresByKind[$0] ?? 0)) })
         metric("iterations_total", "counter", "Optimiser iterations done.", [("", Double(iterationsDone))])
         metric("seconds_per_iteration", "gauge", "Seconds per iteration of each running job.",
                running.values.compactMap { job in job.secondsPerIteration.map { ("{job=\"\(Self.label(job.job))\"}", $0) } })
@@ -103,14 +108,14 @@ final class Service: @unchecked Sendable {
     static let settleSeconds = 2.0
 
     init(config: Config, logger: Logger, drain: Bool) {
-        self.config = config
+        self.currentConfig = config
         self.logger = logger
         self.drain = drain
     }
 
-    private var renderer: JobRenderer {
-        JobRenderer(environment: RenderEnvironment(models: ModelStore(directory: config.models), grams: GramCache(directory: config.grams),
-                                                   limits: config.limits))
+    private func renderer(_ configuration: Config) -> JobRenderer {
+        JobRenderer(environment: RenderEnvironment(models: ModelStore(directory: configuration.models),
+                                                   grams: GramCache(directory: configuration.grams), limits: configuration.limits))
     }
 
     // MARK: The loop
@@ -129,7 +134,7 @@ final class Service: @unchecked Sendable {
         condition.lock()
         while !stopping {
             condition.unlock()
-            let ready = scan()
+            let ready = resumable() + scan()
             lastScan = Date()
             condition.lock()
             if running.isEmpty { lastProgress = Date() }
@@ -177,6 +182,32 @@ final class Service: @unchecked Sendable {
             hints.append(hint)
             if case .changed(let inbox, let ready?) = hint { readyByEvent.insert(inbox + "/" + ready) }
             condition.signal()
+        }
+    }
+
+    /// SIGHUP: reads the configuration file again. Profiles, limits, jobs at once and the
+    /// intervals apply to the next job; where files live and the threads per job need a
+    /// restart. A running job keeps its parameters. A file that does not load changes nothing.
+    func reload() {
+        notifier.reloading()
+        let old = config
+        do {
+            var fresh = try Config.load(old.file)
+            if fresh.inboxes != old.inboxes || fresh.state != old.state || fresh.models != old.models
+                || fresh.metricsFile != old.metricsFile || fresh.threadsPerJob != old.threadsPerJob || fresh.logLevel != old.logLevel {
+                logger.warning("reload: inboxes, state, models, metrics, threads_per_job and log_level change at the next start")
+                (fresh.inboxes, fresh.state, fresh.models, fresh.metricsFile) = (old.inboxes, old.state, old.models, old.metricsFile)
+                (fresh.threadsPerJob, fresh.logLevel) = (old.threadsPerJob, old.logLevel)
+            }
+            configLock.withLock { currentConfig = fresh }
+            logger.notice("configuration reloaded", metadata: ["file": "\(old.file)", "profiles": "\(fresh.profiles.map(\.name).joined(separator: ", "))"])
+        } catch {
+            logger.error("reload failed; the configuration stays as it was", metadata: ["reason": "\(error)"])
+        }
+        notifier.ready(status: "watching \(old.inboxes.count) inbox(es); configuration reloaded")
+        condition.withLock {
+            writeStatus(force: true)
+            condition.broadcast()
         }
     }
 
@@ -233,29 +264,52 @@ final class Service: @unchecked Sendable {
     /// Whether the last scan saw a manifest still settling (so the next scan comes sooner).
     private var unsettled = false
 
+    /// Claimed jobs that are not running: interrupted by a stop, a crash or a full disk. They
+    /// go before new jobs.
+    private func resumable() -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: config.processing.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { config.processing.appendingPathComponent($0) }
+            .filter { folder in condition.withLock { running[folder.path] == nil && !unfileable.contains(folder.path) } }
+    }
+
+    /// Jobs this process could not file into their outbox; they wait for a restart rather
+    /// than being retried in a loop.
+    private var unfileable: Set<String> = []
+
     // MARK: A job
 
-    /// Claims `folder` and renders it on its own thread. Called with the lock held.
+    /// Claims `folder` (or takes up a job claimed before) and renders it on its own thread.
+    /// Called with the lock held.
     private func start(_ folder: URL) {
-        let inbox = config.inboxes.first { $0.path.path == folder.deletingLastPathComponent().path }!
+        let configuration = config
         let name = folder.lastPathComponent
-        readyByEvent.remove(inbox.path.path + "/" + name)
         let claimed: URL
-        do {
-            claimed = try FileSystem.moveUnique(folder, into: config.processing, name: name)
-        } catch {
-            // Another daemon claimed it first, or it went away: the next scan decides.
-            logger.debug("not claimed", metadata: ["job": "\(name)", "reason": "\(error)"])
-            return
+        let inbox: Config.Inbox
+        if folder.deletingLastPathComponent().path == configuration.processing.path {
+            claimed = folder
+            let origin = Claim.read(Claim.Files(of: folder).claim)?.inbox
+            inbox = configuration.inboxes.first { $0.path.path == origin } ?? configuration.inboxes[0]
+            logger.info("resuming", metadata: ["job": "\(name)"])
+        } else {
+            inbox = configuration.inboxes.first { $0.path.path == folder.deletingLastPathComponent().path }!
+            readyByEvent.remove(inbox.path.path + "/" + name)
+            do {
+                claimed = try FileSystem.moveUnique(folder, into: configuration.processing, name: name)
+            } catch {
+                // Another daemon claimed it first, or it went away: the next scan decides.
+                logger.debug("not claimed", metadata: ["job": "\(name)", "reason": "\(error)"])
+                return
+            }
+            // Best effort: without this record (a crash right now) the job is taken up from
+            // the first inbox's outbox.
+            try? Claim(inbox: inbox.path.path, partial: nil, crashes: 0).write(to: Claim.Files(of: claimed).claim)
+            received += 1
+            logger.info("claimed", metadata: ["job": "\(name)", "inbox": "\(inbox.path.path)"])
         }
-        // Where it came from, so that an interrupted job goes back to its own inbox.
-        try? writeFileAtomically(Array(inbox.path.path.utf8), to: Self.originFile(of: claimed).path)
-        running[claimed.path] = RunningJob(job: name, inbox: inbox.path.path, iteration: 0, iterations: 0)
-        received += 1
+        running[claimed.path] = RunningJob(job: claimed.lastPathComponent, inbox: inbox.path.path, iteration: 0, iterations: 0)
         writeStatus(force: true)
-        logger.info("claimed", metadata: ["job": "\(name)", "inbox": "\(inbox.path.path)"])
         let thread = Thread { [self] in
-            let outcome = process(claimed: claimed, name: name, inbox: inbox.path, outbox: inbox.outbox)
+            let outcome = process(claimed: claimed, inbox: inbox)
             condition.withLock {
                 running[claimed.path] = nil
                 switch outcome {
@@ -265,7 +319,8 @@ final class Service: @unchecked Sendable {
                 case .failed(let kind):
                     counts.failed += 1
                     failuresByKind[kind, default: 0] += 1
-                case .requeued: break
+                case .unfileable: unfileable.insert(claimed.path)
+                case .leftClaimed: break
                 }
                 writeStatus(force: true)
                 finishedSinceScan = true
@@ -276,37 +331,77 @@ final class Service: @unchecked Sendable {
         thread.start()
     }
 
-    enum Outcome { case done, failed(kind: String), requeued }
+    enum Outcome { case done, failed(kind: String), leftClaimed, unfileable }
 
-    /// Renders a claimed job into its outbox. Never throws: a failure is filed in the outbox
-    /// with the reason.
-    private func process(claimed: URL, name: String, inbox: URL, outbox: URL) -> Outcome {
+    /// Renders a claimed job into its outbox, from its checkpoint if it has one. Never throws:
+    /// a failure is filed in the outbox with the reason; a stop or a full disk leaves the job
+    /// claimed, checkpointed, to be resumed.
+    private func process(claimed: URL, inbox: Config.Inbox) -> Outcome {
         let began = Date()
+        let name = claimed.lastPathComponent
+        let files = Claim.Files(of: claimed)
+        let configuration = config
+        var claim = Claim.read(files.claim) ?? Claim(inbox: inbox.path.path, partial: nil, crashes: 0)
         let partial: URL
         do {
-            partial = try uniqueFolder(in: outbox, name: ".\(name).partial")
+            if let existing = claim.partial.map({ URL(fileURLWithPath: $0) }), FileSystem.isDirectory(existing) {
+                partial = existing
+            } else {
+                partial = try uniqueFolder(in: inbox.outbox, name: ".\(Claim.key(name)).partial")
+                claim.partial = partial.path
+            }
+            if FileManager.default.fileExists(atPath: files.running) { claim.crashes += 1 }
+            try claim.write(to: files.claim)
+            unlink(files.running)
         } catch {
-            logger.error("cannot create the output folder; job left in processing", metadata: ["job": "\(name)", "reason": "\(error)"])
-            return .failed(kind: "file")
+            return leaveClaimed(name, because: error)
         }
         let jobLog = try? OutputFile(path: partial.appendingPathComponent("job.log").path)
         func note(_ line: String) { try? jobLog?.append(Array("\(ISO8601DateFormatter().string(from: Date())) \(line)\n".utf8)) }
-        note("claimed \(name) into \(claimed.path)")
         var failure: Error?
         do {
+            let saved: SavedRender?
+            do {
+                saved = FileManager.default.fileExists(atPath: files.checkpoint) ? try SavedRender.read(from: files.checkpoint) : nil
+            } catch {
+                note("the checkpoint cannot be read (\(error)); starting over")
+                saved = nil
+            }
+            if claim.crashes > 0 { note("the last \(claim.crashes == 1 ? "render" : "\(claim.crashes) renders") of this job never ended") }
+            guard claim.crashes < configuration.maxAttempts else {
+                throw RenderKeptFailing(crashes: claim.crashes, lastCheckpoint: saved?.checkpoint.iteration)
+            }
             let folder = JobFolder(url: claimed)
             let table = try JobParameters.table(manifest: folder.manifestPath, maxBytes: 1 << 20)
-            let (parameters, profile, overrides) = try JobParameters.merged(job: table, file: folder.manifestPath, config: config)
-            let job = try parameters.resolved(file: folder.manifestPath)
-            guard job.iterations <= config.maxIterations else {
-                throw ManifestError(file: folder.manifestPath, field: "iterations", reason: "\(job.iterations) is more than this server's limit of \(config.maxIterations)")
+            let (parameters, profile, overrides) = try JobParameters.merged(job: table, file: folder.manifestPath, config: configuration)
+            // A resumed job keeps the parameters it began with, whatever the configuration says now.
+            let job = try saved?.job ?? parameters.resolved(file: folder.manifestPath)
+            guard job.iterations <= configuration.maxIterations else {
+                throw ManifestError(file: folder.manifestPath, field: "iterations", reason: "\(job.iterations) is more than this server's limit of \(configuration.maxIterations)")
             }
-            guard job.size <= config.maxSize else {
-                throw ManifestError(file: folder.manifestPath, field: "size", reason: "\(job.size) is more than this server's limit of \(config.maxSize)")
+            guard job.size <= configuration.maxSize else {
+                throw ManifestError(file: folder.manifestPath, field: "size", reason: "\(job.size) is more than this server's limit of \(configuration.maxSize)")
             }
-            note("profile \(profile ?? "none"), overrides \(overrides), size \(job.size), \(job.iterations) iterations")
+            if let saved {
+                note("resuming at iteration \(saved.checkpoint.iteration) from its checkpoint, with the optimiser's saved state (exact)")
+            } else {
+                note("claimed \(name); profile \(profile ?? "none"), overrides \(overrides), size \(job.size), \(job.iterations) iterations")
+            }
+            FileManager.default.createFile(atPath: files.running, contents: nil)
             condition.withLock { running[claimed.path]?.iterations = job.iterations }
-            let report = try renderer.render(folder: folder, job: job, into: partial, overrides: overrides) { [self] report in
+            var lastCheckpoint = Date()
+            let checkpoints = Checkpoints(
+                wanted: { [self] iteration in
+                    (job.frameEvery > 0 && iteration % job.frameEvery == 0)
+                        || Date().timeIntervalSince(lastCheckpoint) >= configuration.checkpointSeconds || condition.withLock { stopping }
+                },
+                save: { state in
+                    try state.write(to: files.checkpoint)
+                    lastCheckpoint = Date()
+                    note("checkpoint at iteration \(state.checkpoint.iteration)")
+                })
+            let report = try renderer(configuration).render(folder: folder, job: job, into: partial, overrides: overrides,
+                                                            resume: saved, checkpoints: checkpoints) { [self] report in
                 condition.withLock {
                     lastProgress = Date()
                     if report.iteration > 0 { iterationsDone += 1 }
@@ -324,23 +419,23 @@ final class Service: @unchecked Sendable {
                 }
                 return !condition.withLock { stopping }
             }
+            unlink(files.running)
             if report.stop == "\(LBFGSB.Stop.cancelled)" && condition.withLock({ stopping }) {
-                // Stopped by a signal: the job goes back to its inbox, to be rendered again.
-                let requeued = requeue(claimed, name: name, inbox: inbox, partial: partial, jobLog: jobLog)
-                logger.notice("stopped mid-render; job requeued", metadata: ["job": "\(name)", "at": "\(requeued)"])
-                return .requeued
+                note("stopped by a signal at iteration \(report.iterations); resumes from its checkpoint at the next start")
+                try? jobLog?.close()
+                logger.notice("stopped mid-render; the job resumes at the next start", metadata: ["job": "\(name)", "iteration": "\(report.iterations)"])
+                return .leftClaimed
             }
             note("finished: \(report.iterations) iterations in \(String(format: "%.1f", report.wallSeconds)) s, loss \(report.final.loss)")
         } catch where FileSystem.isOutOfSpace(error) {
-            // A full disk is not the job's fault: it goes back to its inbox and intake pauses.
-            let requeued = requeue(claimed, name: name, inbox: inbox, partial: partial, jobLog: jobLog)
-            logger.warning("disk full while rendering; job requeued, intake paused", metadata: ["job": "\(name)", "at": "\(requeued)"])
-            condition.withLock {
-                paused = "disk full while rendering \(name)"
-                spaceRetryAfter = Date().addingTimeInterval(config.rescanSeconds)
-            }
-            return .requeued
+            // A full disk is not the job's fault: it stays claimed, with its last checkpoint,
+            // and intake pauses until space returns.
+            unlink(files.running)
+            note("stopped: \(error)")
+            try? jobLog?.close()
+            return leaveClaimed(name, because: error)
         } catch {
+            unlink(files.running)
             failure = error
             note("failed: \(error)")
             writeError(error, job: name, to: partial)
@@ -348,8 +443,8 @@ final class Service: @unchecked Sendable {
         try? jobLog?.close()
         do {
             try FileSystem.move(claimed, to: partial.appendingPathComponent("inputs"))
-            unlink(Self.originFile(of: claimed).path)
-            let filed = try FileSystem.moveUnique(partial, into: outbox, name: name)
+            let filed = try FileSystem.moveUnique(partial, into: inbox.outbox, name: name)
+            files.all.forEach { unlink($0) }
             let seconds = String(format: "%.1f", Date().timeIntervalSince(began))
             if let failure {
                 logger.warning("failed", metadata: ["job": "\(name)", "outbox": "\(filed.path)", "reason": "\(failure)"])
@@ -357,26 +452,32 @@ final class Service: @unchecked Sendable {
                 logger.info("done", metadata: ["job": "\(name)", "outbox": "\(filed.path)", "seconds": "\(seconds)"])
             }
         } catch {
-            logger.error("cannot file the job; it stays in processing", metadata: ["job": "\(name)", "reason": "\(error)"])
-            return .failed(kind: "file")
+            logger.error("cannot file the job; it stays in processing until a restart", metadata: ["job": "\(name)", "reason": "\(error)"])
+            return .unfileable
         }
         return failure.map { .failed(kind: Self.kind(of: $0)) } ?? .done
     }
 
-    /// Puts a claimed job back in its inbox and removes its partial outputs (only ours).
-    /// Returns where the job is now.
-    private func requeue(_ claimed: URL, name: String, inbox: URL, partial: URL, jobLog: OutputFile?) -> String {
-        try? jobLog?.close()
-        try? FileManager.default.removeItem(at: partial)
-        let requeued = (try? FileSystem.moveUnique(claimed, into: inbox, name: name))?.path ?? claimed.path
-        unlink(Self.originFile(of: claimed).path)
-        return requeued
+    /// A job that cannot go on now stays claimed: with intake paused when the disk is full,
+    /// else until a restart.
+    private func leaveClaimed(_ name: String, because error: Error) -> Outcome {
+        guard FileSystem.isOutOfSpace(error) else {
+            logger.error("cannot prepare the job; it stays in processing until a restart", metadata: ["job": "\(name)", "reason": "\(error)"])
+            return .unfileable
+        }
+        logger.warning("disk full; the job stays claimed with its checkpoint, intake paused", metadata: ["job": "\(name)", "reason": "\(error)"])
+        condition.withLock {
+            paused = "disk full while rendering \(name)"
+            spaceRetryAfter = Date().addingTimeInterval(config.rescanSeconds)
+        }
+        return .leftClaimed
     }
 
     private static func kind(of error: Error) -> String {
         switch error {
         case is ManifestError: "manifest"
         case is FileError: "file"
+        case is RenderKeptFailing: "crash"
         default: "render"
         }
     }
@@ -409,15 +510,20 @@ final class Service: @unchecked Sendable {
         throw FileError(path: parent.path, reason: "no free name for \(name)")
     }
 
-    static func originFile(of claimed: URL) -> URL {
-        claimed.deletingLastPathComponent().appendingPathComponent(".\(claimed.lastPathComponent).origin")
-    }
-
     /// After a daemon stopped abruptly: an outbox's `.<job>.partial` folder that already holds
-    /// its inputs was finished and is filed; one without was an interrupted render (only our
-    /// own outputs) and is removed. Jobs left in `state/processing/` go back to the inbox they
-    /// came from (by rename) to be rendered again.
+    /// its inputs was finished and is filed; one that a claimed job's record names is kept for
+    /// its resumption; any other holds only our own outputs of a render that cannot resume,
+    /// and is removed. Records left without their job (filed just before the stop) go too.
     private func recoverInterrupted() throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: config.processing.path)) ?? []
+        let jobs = Set(names.filter { !$0.hasPrefix(".") })
+        var partialsInUse: Set<String> = []
+        for job in jobs {
+            if let partial = Claim.read(Claim.Files(of: config.processing.appendingPathComponent(job)).claim)?.partial { partialsInUse.insert(partial) }
+        }
+        for name in names where Claim.job(ofRecord: name).map({ !jobs.contains($0) }) ?? false {
+            unlink(config.processing.appendingPathComponent(name).path)
+        }
         for inbox in config.inboxes {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: inbox.outbox.path)) ?? []
             for name in names where name.hasPrefix(".") && name.contains(".partial") {
@@ -427,21 +533,12 @@ final class Service: @unchecked Sendable {
                 if FileSystem.isDirectory(partial.appendingPathComponent("inputs")) {
                     let filed = try FileSystem.moveUnique(partial, into: inbox.outbox, name: job)
                     logger.notice("filed a job finished before an interruption", metadata: ["job": "\(job)", "outbox": "\(filed.path)"])
-                } else {
+                } else if !partialsInUse.contains(partial.path) {
                     try? FileManager.default.removeItem(at: partial)
                 }
             }
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: config.processing.path)) ?? []
-        for name in names.sorted() where !name.hasPrefix(".") {
-            let claimed = config.processing.appendingPathComponent(name)
-            let origin = (try? String(contentsOf: Self.originFile(of: claimed), encoding: .utf8)).flatMap { path in
-                config.inboxes.first { $0.path.path == path }
-            } ?? config.inboxes[0]
-            let moved = try FileSystem.moveUnique(claimed, into: origin.path, name: name)
-            unlink(Self.originFile(of: claimed).path)
-            logger.notice("requeued an interrupted job", metadata: ["job": "\(name)", "inbox": "\(moved.path)"])
-        }
+        if !jobs.isEmpty { logger.notice("interrupted jobs resume first", metadata: ["jobs": "\(jobs.sorted().joined(separator: ", "))"]) }
     }
 }
 

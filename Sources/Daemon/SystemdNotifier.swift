@@ -17,10 +17,19 @@ final class SystemdNotifier: @unchecked Sendable {
         watchdogInterval = forUs ? environment["WATCHDOG_USEC"].flatMap(Double.init).map { $0 / 2e6 } : nil
     }
 
-    func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
-    func status(_ text: String) { send("STATUS=\(text)") }
+    func ready(status: String) { send("READY=1\nSTATUS=\(Self.oneLine(status))") }
+    func status(_ text: String) { send("STATUS=\(Self.oneLine(text))") }
     func watchdog() { send("WATCHDOG=1") }
     func stopping() { send("STOPPING=1") }
+    /// Before a reload; `READY=1` follows it. systemd wants the monotonic clock with it.
+    func reloading() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        send("RELOADING=1\nMONOTONIC_USEC=\(Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000)")
+    }
+
+    /// A value on one line: a job's name may hold a newline, which would end the field.
+    private static func oneLine(_ text: String) -> String { text.replacingOccurrences(of: "\n", with: " ") }
 
     private func send(_ message: String) {
         guard let socketPath else { return }

@@ -22,6 +22,11 @@ public final class OutputFile {
         }
     }
 
+    /// Waits until the bytes written are on the disk.
+    public func sync() throws {
+        guard fsync(descriptor) == 0 else { throw FileError(path: path, reason: "cannot sync: \(String(cString: strerror(errno)))") }
+    }
+
     public func close() throws {
         guard descriptor >= 0 else { return }
         let status = Glibc.close(descriptor)
@@ -34,13 +39,16 @@ public final class OutputFile {
 
 /// Writes a whole file through a temporary name beside it and a rename, so that no reader
 /// sees half of it. The temporary name is unique to this process and call (two jobs or two
-/// daemons may write the same cache entry); it is removed if anything fails.
-public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+/// daemons may write the same cache entry); it is removed if anything fails. When `durable`,
+/// the file is synced before the rename and the folder after it, so that after a power cut
+/// the name holds either the old contents or all of the new.
+public func writeFileAtomically(_ bytes: [UInt8], to path: String, durable: Bool = false) throws {
     let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
     let temporary = String(path[..<slash]) + ".\(path[slash...]).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
     do {
         let file = try OutputFile(path: temporary, truncate: true)
         try file.append(bytes)
+        if durable { try file.sync() }
         try file.close()
         guard rename(temporary, path) == 0 else {
             throw FileError(path: path, reason: "cannot rename into place: \(String(cString: strerror(errno)))")
@@ -49,4 +57,13 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
         unlink(temporary)
         throw error
     }
+    if durable { try syncFolder(slash == path.startIndex ? "." : String(path[..<path.index(before: slash)])) }
+}
+
+/// Syncs a folder, so that the names just created or renamed in it survive a power cut.
+public func syncFolder(_ path: String) throws {
+    let descriptor = open(path.isEmpty ? "/" : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw FileError(path: path, reason: "cannot open folder: \(String(cString: strerror(errno)))") }
+    defer { close(descriptor) }
+    guard fsync(descriptor) == 0 else { throw FileError(path: path, reason: "cannot sync folder: \(String(cString: strerror(errno)))") }
 }

@@ -62,14 +62,51 @@ public struct SafetensorsFile {
         }
     }
 
+    /// A tensor stored as it is in memory: F64 or I32, read back bit for bit (checkpoints).
+    public func values<Scalar: BitwiseCopyable>(_ name: String, as type: Scalar.Type, path: String) throws -> [Scalar] {
+        let dtype = Self.dtype(of: type)
+        guard let entry = entries[name] else { throw FileError(path: path, reason: "no tensor named \(name)") }
+        let count = entry.shape.reduce(1, *)
+        guard entry.dtype == dtype, entry.range.count == count * MemoryLayout<Scalar>.stride else {
+            throw FileError(path: path, reason: "tensor \(name) is \(entry.dtype) of \(entry.range.count) bytes, not \(count) \(dtype)")
+        }
+        return payload[entry.range].withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<Scalar>.stride, as: Scalar.self) } }
+    }
+
+    private static func dtype<Scalar>(of type: Scalar.Type) -> String {
+        switch type {
+        case is Float.Type: "F32"
+        case is Double.Type: "F64"
+        case is Int32.Type: "I32"
+        default: fatalError("no safetensors dtype for \(type)")
+        }
+    }
+
+    /// One tensor to serialize: its name, shape and values in host (little-endian) order.
+    public struct Stored {
+        let name: String, dtype: String, shape: [Int], bytes: [UInt8]
+
+        public init<Scalar: BitwiseCopyable>(_ name: String, shape: [Int], values: [Scalar]) {
+            self.name = name
+            self.dtype = SafetensorsFile.dtype(of: Scalar.self)
+            self.shape = shape
+            self.bytes = values.withUnsafeBytes { Array($0) }
+        }
+    }
+
     /// The file's bytes, tensors in name order, each stored as F32.
     public static func serialize(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) -> [UInt8] {
+        serialize(tensors.map { Stored($0.name, shape: $0.shape, values: $0.values) }, metadata: metadata)
+    }
+
+    /// The file's bytes, tensors in name order.
+    public static func serialize(_ tensors: [Stored], metadata: [String: String]) -> [UInt8] {
         var header: [String: Any] = ["__metadata__": metadata]
         var payload: [UInt8] = []
         for tensor in tensors.sorted(by: { $0.name < $1.name }) {
             let start = payload.count
-            tensor.values.withUnsafeBytes { payload.append(contentsOf: $0) }  // little-endian host
-            header[tensor.name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [start, payload.count]]
+            payload.append(contentsOf: tensor.bytes)
+            header[tensor.name] = ["dtype": tensor.dtype, "shape": tensor.shape, "data_offsets": [start, payload.count]]
         }
         var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }  // pad so tensors start 8-byte aligned

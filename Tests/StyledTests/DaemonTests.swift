@@ -143,21 +143,30 @@ import Testing
         let processing = harness.url("state/processing")
         try FileManager.default.createDirectory(at: processing, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: harness.url("outbox"), withIntermediateDirectories: true)
-        let claimed = try harness.makeJob("my.claimed", manifest: Self.tinyJob)                   // killed mid-render
+        let claimed = try harness.makeJob("my.claimed", manifest: Self.tinyJob)                   // killed mid-render,
         let before = Harness.snapshot(claimed)
         try FileManager.default.moveItem(at: claimed, to: processing.appendingPathComponent("my.claimed"))
-        try harness.url("inbox").path.write(to: processing.appendingPathComponent(".my.claimed.origin"), atomically: true, encoding: .utf8)
+        let partial = harness.url("outbox/.my.claimed.partial")                                  // with its outputs so far
+        try FileManager.default.createDirectory(at: partial.appendingPathComponent("frames"), withIntermediateDirectories: true)
+        try "stale".write(to: partial.appendingPathComponent("frames/0099.png"), atomically: true, encoding: .utf8)
+        try #"{"inbox": "\#(harness.url("inbox").path)", "partial": "\#(partial.path)", "crashes": 0}"#
+            .write(to: processing.appendingPathComponent(".my.claimed.claim"), atomically: true, encoding: .utf8)
+        try "".write(to: processing.appendingPathComponent(".my.claimed.running"), atomically: true, encoding: .utf8)
+        try "".write(to: processing.appendingPathComponent(".gone.checkpoint"), atomically: true, encoding: .utf8)  // its job was filed
         let finished = harness.url("outbox/.finished.partial")                                   // killed before the last rename
         try FileManager.default.createDirectory(at: finished.appendingPathComponent("inputs"), withIntermediateDirectories: true)
         try "done".write(to: finished.appendingPathComponent("result.png"), atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(at: harness.url("outbox/.my.claimed.partial"), withIntermediateDirectories: true)  // its stale outputs
+        try FileManager.default.createDirectory(at: harness.url("outbox/.orphan.partial"), withIntermediateDirectories: true)  // no claim names it
         let result = try harness.run(["daemon", "--config", harness.url("styled.toml").path, "--drain"])
         #expect(result.status == 0, "\(result.error)")
         #expect(harness.outboxJobs() == ["finished", "my.claimed"])
         #expect(Harness.snapshot(harness.url("outbox/my.claimed/inputs")) == before)
         #expect(FileManager.default.fileExists(atPath: harness.url("outbox/my.claimed/result.png").path))
+        #expect(!FileManager.default.fileExists(atPath: harness.url("outbox/my.claimed/frames/0099.png").path))
+        #expect(try String(contentsOf: harness.url("outbox/my.claimed/job.log"), encoding: .utf8).contains("never ended"))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.url("outbox").path).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "\(leftovers)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: processing.path).isEmpty)
     }
 
     /// With less free space than `min_free_mb` where outputs go, nothing is claimed: the job

@@ -2,7 +2,8 @@ import Engine
 import Foundation
 
 /// Runs the built `styled` executable (it sits beside the test bundle) in a scratch folder
-/// with a small random VGG16 in its model cache, so these tests need no real weights.
+/// with a small random VGG16 in its model cache, so these tests need no real weights. A
+/// smaller `widthDivisor` makes a wider, slower network, for renders long enough to interrupt.
 final class Harness {
     let root: URL
     let environment: [String: String]
@@ -11,11 +12,11 @@ final class Harness {
     static let sharedImages = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/images")
 
-    init() throws {
+    init(widthDivisor: Int = 16) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("styled-it-\(UUID().uuidString)")
         let models = root.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
-        try Data(VGGWeights.random(.vgg16, seed: 7, widthDivisor: 16).safetensorsBytes())
+        try Data(VGGWeights.random(.vgg16, seed: 7, widthDivisor: widthDivisor).safetensorsBytes())
             .write(to: models.appendingPathComponent("vgg16.safetensors"))
         var environment = ProcessInfo.processInfo.environment
         environment["STYLED_MODELS"] = models.path
@@ -125,14 +126,17 @@ extension Harness {
         return url("styled.toml").path
     }
 
-    /// Starts `styled daemon` in the background.
-    func startDaemon(_ arguments: [String] = []) throws -> Process {
+    /// Starts `styled daemon` in the background, its log appended to `log` if given.
+    func startDaemon(_ arguments: [String] = [], log: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = ["daemon", "--config", url("styled.toml").path] + arguments
         process.environment = environment
         process.currentDirectoryURL = root
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        if let log, !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = log.flatMap { try? FileHandle(forWritingTo: $0) }
+        try handle?.seekToEnd()
+        process.standardError = handle ?? FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         return process
     }
@@ -142,14 +146,39 @@ extension Harness {
         ((try? FileManager.default.contentsOfDirectory(atPath: url("outbox").path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 
-    /// Waits until `condition` holds or `seconds` pass; returns whether it held.
-    func wait(seconds: Double, until condition: () -> Bool) -> Bool {
+    /// Waits until `condition` holds or `seconds` pass, looking `every` so often; returns whether it held.
+    func wait(seconds: Double, every interval: Double = 0.1, until condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.1)
+            Thread.sleep(forTimeInterval: interval)
         }
         return condition()
+    }
+
+    /// Kills a daemon the hard way (SIGKILL: no checkpoint, no cleanup) and waits for it.
+    static func kill9(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// A job's `log.jsonl`: the iteration and total loss of each line.
+    static func logRecords(_ folder: URL) -> [(iteration: Int, loss: Double)] {
+        let text = (try? String(contentsOf: folder.appendingPathComponent("log.jsonl"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let iteration = record["iteration"] as? Int, let loss = record["loss"] as? Double else { return nil }
+            return (iteration, loss)
+        }
+    }
+
+    /// Makes a job and moves it into the inbox; returns the snapshot of its files.
+    @discardableResult
+    func drop(_ name: String, manifest: String) throws -> [String: String] {
+        let job = try makeJob(name, manifest: manifest)
+        let snapshot = Self.snapshot(job)
+        try FileManager.default.moveItem(at: job, to: url("inbox/\(name)"))
+        return snapshot
     }
 }
 

@@ -37,7 +37,7 @@ import Testing
         deinit { close(descriptor) }
     }
 
-    @Test func theDaemonSendsReadyStatusAndWatchdogNotificationsAndRequeuesOnSIGTERM() throws {
+    @Test func theDaemonSendsReadyStatusWatchdogAndReloadNotifications() throws {
         let harness = try Harness()
         _ = try harness.writeConfig()
         let socket = try FakeNotifySocket(path: harness.url("notify.sock").path)
@@ -53,17 +53,26 @@ import Testing
         daemon.arguments = ["daemon", "--config", harness.url("styled.toml").path]
         daemon.environment = environment
         daemon.currentDirectoryURL = harness.root
-        daemon.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        FileManager.default.createFile(atPath: harness.url("daemon.log").path, contents: nil)
+        daemon.standardError = try FileHandle(forWritingTo: harness.url("daemon.log"))
         try daemon.run()
         let messages = socket.messages(for: 4)
+        // SIGHUP with a profile added: RELOADING=1 (with the monotonic clock), then READY=1.
+        try (String(contentsOf: harness.url("styled.toml"), encoding: .utf8) + "\n[[profile]]\nname = \"added\"\nmax_size = 9\n")
+            .write(to: harness.url("styled.toml"), atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        let reload = socket.messages(for: 1).filter { !$0.hasPrefix("STATUS=") && $0 != "WATCHDOG=1" }
         let stop = Date()
         daemon.terminate()
         daemon.waitUntilExit()
         #expect(Date().timeIntervalSince(stop) < 10)
         let after = socket.messages(for: 0.5)
-        // SIGTERM mid-render: the job is back in its inbox as it was, nothing half-made in the outbox.
-        #expect(Harness.snapshot(harness.url("inbox/tiny")) == before)
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: harness.url("outbox").path)) ?? []).isEmpty)
+        #expect(reload.count == 2 && reload[0].hasPrefix("RELOADING=1\nMONOTONIC_USEC=") && reload[1].hasPrefix("READY=1"), "\(reload)")
+        let log = try String(contentsOf: harness.url("daemon.log"), encoding: .utf8)
+        #expect(log.split(separator: "\n").contains { $0.contains("configuration reloaded") && $0.contains("small, large, added") }, "\(log)")
+        // SIGTERM mid-render leaves the job claimed (with its checkpoint), nothing filed in the outbox.
+        #expect(Harness.snapshot(harness.url("state/processing/tiny")) == before)
+        #expect(harness.outboxJobs().isEmpty)
         #expect(messages.first?.hasPrefix("READY=1\nSTATUS=watching") == true, "\(messages.prefix(3))")
         #expect(messages.contains { $0.hasPrefix("STATUS=rendering tiny: iteration") })
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3)

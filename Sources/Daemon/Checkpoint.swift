@@ -1,0 +1,57 @@
+import Engine
+import Foundation
+
+/// A running job's checkpoint, `state/processing/.<job>.checkpoint`: the render's state
+/// (for L-BFGS-B its work arrays, bit for bit, so the run goes on exactly) with what its
+/// outputs need to go on: the job's resolved parameters, the log so far and the frames
+/// written. One safetensors file: the arrays as F64/I32 tensors, the rest as JSON in its
+/// metadata. Written whole, synced and renamed into place, so a crash leaves the last one.
+struct SavedRender {
+    var job: ResolvedJob
+    var checkpoint: RenderCheckpoint
+    var records: [LogRecord]
+    var frames: [Int]
+
+    /// The JSON half: everything but the arrays.
+    private struct Header: Codable {
+        var job: ResolvedJob
+        var records: [LogRecord]
+        var frames: [Int]
+        var width: Int
+        var height: Int
+        var seconds: Double
+        var optimizer: OptimizerKind
+        var iteration: Int
+        var evaluations: Int
+        var texts: [String: String]
+    }
+
+    private static let metadataKey = "styled_checkpoint"
+
+    func write(to path: String) throws {
+        let state = checkpoint.state
+        let header = Header(job: job, records: records, frames: frames, width: checkpoint.width, height: checkpoint.height,
+                            seconds: checkpoint.seconds, optimizer: state.optimizer, iteration: state.iteration,
+                            evaluations: state.evaluations, texts: state.texts)
+        let json = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
+        let tensors = state.reals.map { SafetensorsFile.Stored("real.\($0.key)", shape: [$0.value.count], values: $0.value) }
+            + state.integers.map { SafetensorsFile.Stored("int.\($0.key)", shape: [$0.value.count], values: $0.value) }
+        try writeFileAtomically(SafetensorsFile.serialize(tensors, metadata: [Self.metadataKey: json]), to: path, durable: true)
+    }
+
+    static func read(from path: String) throws -> SavedRender {
+        let file = try SafetensorsFile(bytes: try readRegularFile(path, maxBytes: 1 << 40), path: path)
+        guard let json = file.metadata[metadataKey], let header = try? JSONDecoder().decode(Header.self, from: Data(json.utf8)) else {
+            throw FileError(path: path, reason: "not a styled checkpoint")
+        }
+        var reals: [String: [Double]] = [:], integers: [String: [Int32]] = [:]
+        for name in file.entries.keys {
+            if name.hasPrefix("real.") { reals[String(name.dropFirst(5))] = try file.values(name, as: Double.self, path: path) }
+            if name.hasPrefix("int.") { integers[String(name.dropFirst(4))] = try file.values(name, as: Int32.self, path: path) }
+        }
+        let state = OptimizerState(optimizer: header.optimizer, iteration: header.iteration, evaluations: header.evaluations,
+                                   reals: reals, integers: integers, texts: header.texts)
+        return SavedRender(job: header.job, checkpoint: RenderCheckpoint(width: header.width, height: header.height, seconds: header.seconds, state: state),
+                           records: header.records, frames: header.frames)
+    }
+}
