@@ -133,6 +133,9 @@ struct JobRenderer {
             let path = frames.appendingPathComponent(name).path
             if !kept.contains(path) { unlink(path) }
         }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            unlink(output.appendingPathComponent(name).path)  // an atomic write cut short
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let log = try OutputFile(path: output.appendingPathComponent("log.jsonl").path, truncate: true)

@@ -24,10 +24,13 @@ struct SyslogStderrHandler: LogHandler {
         }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let all = metadata.merging(extra ?? [:]) { $1 }
+    /// One line per event: a newline inside (a job's name may hold one) is written as `\n`,
+    /// so that journald does not take the rest for a line of its own, without a priority.
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let fields = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        FileHandle.standardError.write(Data("<\(Self.priority(level))>\(message)\(fields)\n".utf8))
+        let line = "\(event.message)\(fields)".replacingOccurrences(of: "\n", with: "\\n")
+        FileHandle.standardError.write(Data("<\(Self.priority(event.level))>\(line)\n".utf8))
     }
 }
 

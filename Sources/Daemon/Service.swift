@@ -387,7 +387,7 @@ final class Service: @unchecked Sendable {
             } else {
                 note("claimed \(name); profile \(profile ?? "none"), overrides \(overrides), size \(job.size), \(job.iterations) iterations")
             }
-            FileManager.default.createFile(atPath: files.running, contents: nil)
+            try OutputFile(path: files.running, truncate: true).close()
             condition.withLock { running[claimed.path]?.iterations = job.iterations }
             var lastCheckpoint = Date()
             let checkpoints = Checkpoints(
@@ -513,7 +513,8 @@ final class Service: @unchecked Sendable {
     /// After a daemon stopped abruptly: an outbox's `.<job>.partial` folder that already holds
     /// its inputs was finished and is filed; one that a claimed job's record names is kept for
     /// its resumption; any other holds only our own outputs of a render that cannot resume,
-    /// and is removed. Records left without their job (filed just before the stop) go too.
+    /// and is removed. Records left without their job (filed just before the stop) and
+    /// temporary files go too.
     private func recoverInterrupted() throws {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: config.processing.path)) ?? []
         let jobs = Set(names.filter { !$0.hasPrefix(".") })
@@ -521,7 +522,8 @@ final class Service: @unchecked Sendable {
         for job in jobs {
             if let partial = Claim.read(Claim.Files(of: config.processing.appendingPathComponent(job)).claim)?.partial { partialsInUse.insert(partial) }
         }
-        for name in names where Claim.job(ofRecord: name).map({ !jobs.contains($0) }) ?? false {
+        // Hidden names here are ours: records, or temporary files of a write cut short.
+        for name in names where name.hasPrefix(".") && !(Claim.job(ofRecord: name).map(jobs.contains) ?? false) {
             unlink(config.processing.appendingPathComponent(name).path)
         }
         for inbox in config.inboxes {

@@ -93,24 +93,50 @@ import Testing
         #expect(small["overrides"] as? [String] == [])
     }
 
-    @Test func badJobsAreFiledWithTheirReasonAndTheDaemonGoesOn() throws {
+    /// A corpus of hostile jobs: each is filed as failed with a reason that names the problem,
+    /// its files exactly as they came, and the daemon goes on to render a good job after them.
+    @Test func hostileJobsAreFiledWithTheirReasonAndTheDaemonGoesOn() throws {
         let harness = try Harness()
         _ = try harness.writeConfig()
-        let cases: [(String, String, String)] = [
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("EngineTests/Fixtures")
+        func content(_ name: String) -> String { Self.tinyJob.replacingOccurrences(of: "\"content.jpg\"", with: "\"\(name)\"") }
+        let longName = String(repeating: "é", count: 127) + "x"  // 255 bytes, the most a name may have
+        let cases: [(name: String, manifest: String, reason: String)] = [
             ("broken-manifest", "size = [\n", "not valid TOML"),
+            ("huge-manifest", Self.tinyJob + "# " + String(repeating: "padding ", count: 10 << 17) + "\n", "more than the limit"),
             ("missing-image", Self.tinyJob.replacingOccurrences(of: "\"style.jpg\"", with: "\"gone.jpg\""), "does not exist"),
-            ("truncated-png", Self.tinyJob.replacingOccurrences(of: "\"content.jpg\"", with: "\"cut.png\""), "cut.png"),
-            ("escape", Self.tinyJob.replacingOccurrences(of: "\"content.jpg\"", with: "\"../../etc/passwd\""), "no `..`"),
-            ("symlink", Self.tinyJob.replacingOccurrences(of: "\"content.jpg\"", with: "\"link.jpg\""), "symbolic link"),
+            ("truncated-png", content("cut.png"), "cut.png"),
+            ("truncated-jpeg", content("cut.jpg"), "cut.jpg"),
+            ("zero-length", content("empty.jpg"), "the file is empty"),
+            ("zlib-bomb", content("bomb.png"), "8000x8000"),
+            ("huge-header", content("huge.png"), "100000x100000"),
+            ("fifo-style", Self.tinyJob, "not a regular file"),
+            ("escape", content("../../etc/passwd"), "no `..`"),
+            ("symlink", content("link.jpg"), "symbolic link"),
+            ("new\nline", content("also\\nnew.jpg"), "does not exist"),
+            (longName, content("content.jpg").replacingOccurrences(of: "size = 64", with: "size = -5"), "size"),
         ]
         var snapshots: [String: [String: String]] = [:]
         for (name, manifest, _) in cases {
             let job = try harness.makeJob(name, manifest: manifest)
-            if name == "truncated-png" {
-                let png = try ImageFile.encode(ImageFile.read(job.appendingPathComponent("content.jpg").path), format: .png)
+            let original = try ImageFile.read(job.appendingPathComponent("content.jpg").path)
+            switch name {
+            case "truncated-png":
+                let png = try ImageFile.encode(original, format: .png)
                 try Data(png.prefix(png.count / 2)).write(to: job.appendingPathComponent("cut.png"))
+            case "truncated-jpeg":
+                let jpeg = try ImageFile.encode(original, format: .jpeg)
+                try Data(jpeg.prefix(jpeg.count / 2)).write(to: job.appendingPathComponent("cut.jpg"))
+            case "zero-length": _ = FileManager.default.createFile(atPath: job.appendingPathComponent("empty.jpg").path, contents: nil)
+            case "zlib-bomb": try FileManager.default.copyItem(at: fixtures.appendingPathComponent("zlib-bomb.png"), to: job.appendingPathComponent("bomb.png"))
+            case "huge-header": try FileManager.default.copyItem(at: fixtures.appendingPathComponent("huge-header.png"), to: job.appendingPathComponent("huge.png"))
+            case "fifo-style":
+                try FileManager.default.removeItem(at: job.appendingPathComponent("style.jpg"))
+                #expect(mkfifo(job.appendingPathComponent("style.jpg").path, 0o644) == 0)
+            case "symlink": try FileManager.default.createSymbolicLink(atPath: job.appendingPathComponent("link.jpg").path, withDestinationPath: "/etc/passwd")
+            default: break
             }
-            if name == "symlink" { try FileManager.default.createSymbolicLink(atPath: job.appendingPathComponent("link.jpg").path, withDestinationPath: "/etc/passwd") }
             snapshots[name] = Harness.snapshot(job)
             try FileManager.default.moveItem(at: job, to: harness.url("inbox/\(name)"))
         }
@@ -118,7 +144,7 @@ import Testing
         try FileManager.default.moveItem(at: good, to: harness.url("inbox/zz-good"))
         let result = try harness.run(["daemon", "--config", harness.url("styled.toml").path, "--drain"])
         #expect(result.status == 0)
-        #expect(harness.outboxJobs() == (cases.map(\.0) + ["zz-good"]).sorted())
+        #expect(harness.outboxJobs() == (cases.map(\.name) + ["zz-good"]).sorted())
         for (name, _, reason) in cases {
             let folder = harness.url("outbox/\(name)")
             let error = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("error.json"))) as! [String: String]
@@ -127,9 +153,12 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("job.log").path))
             #expect(Harness.snapshot(folder.appendingPathComponent("inputs")) == snapshots[name], "\(name)'s inputs changed")
         }
+        var fifo = stat()
+        #expect(lstat(harness.url("outbox/fifo-style/inputs/style.jpg").path, &fifo) == 0 && (fifo.st_mode & S_IFMT) == S_IFIFO)
         #expect(FileManager.default.fileExists(atPath: harness.url("outbox/zz-good/result.png").path))
         let metrics = try String(contentsOf: harness.url("state/styled.prom"), encoding: .utf8)
-        for line in ["styled_jobs_received_total 6.0", "styled_jobs_done_total 1.0", "styled_jobs_failed_total{reason=\"manifest\"} 5.0",
+        for line in ["styled_jobs_received_total \(cases.count + 1).0", "styled_jobs_done_total 1.0",
+                     "styled_jobs_failed_total{reason=\"manifest\"} \(cases.count).0",
                      "styled_jobs_running 0.0", "# TYPE styled_iterations_total counter"] {
             #expect(metrics.contains(line + "\n") || metrics.contains(line + " "), "metrics lack \(line):\n\(metrics)")
         }

@@ -133,7 +133,7 @@ extension Harness {
         process.arguments = ["daemon", "--config", url("styled.toml").path] + arguments
         process.environment = environment
         process.currentDirectoryURL = root
-        if let log, !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if let log, !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = log.flatMap { try? FileHandle(forWritingTo: $0) }
         try handle?.seekToEnd()
         process.standardError = handle ?? FileHandle(forWritingAtPath: "/dev/null")

@@ -53,7 +53,7 @@ import Testing
         daemon.arguments = ["daemon", "--config", harness.url("styled.toml").path]
         daemon.environment = environment
         daemon.currentDirectoryURL = harness.root
-        FileManager.default.createFile(atPath: harness.url("daemon.log").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: harness.url("daemon.log").path, contents: nil)
         daemon.standardError = try FileHandle(forWritingTo: harness.url("daemon.log"))
         try daemon.run()
         let messages = socket.messages(for: 4)
