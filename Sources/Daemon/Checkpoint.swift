@@ -8,6 +8,8 @@ import Foundation
 /// metadata. Written whole, synced and renamed into place, so a crash leaves the last one.
 struct SavedRender {
     var job: ResolvedJob
+    /// Which of the job's scales the checkpoint was taken in.
+    var scale: Int
     var checkpoint: RenderCheckpoint
     var records: [LogRecord]
     var frames: [Int]
@@ -15,6 +17,7 @@ struct SavedRender {
     /// The JSON half: everything but the arrays.
     private struct Header: Codable {
         var job: ResolvedJob
+        var scale: Int
         var records: [LogRecord]
         var frames: [Int]
         var width: Int
@@ -30,7 +33,7 @@ struct SavedRender {
 
     func write(to path: String) throws {
         let state = checkpoint.state
-        let header = Header(job: job, records: records, frames: frames, width: checkpoint.width, height: checkpoint.height,
+        let header = Header(job: job, scale: scale, records: records, frames: frames, width: checkpoint.width, height: checkpoint.height,
                             seconds: checkpoint.seconds, optimizer: state.optimizer, iteration: state.iteration,
                             evaluations: state.evaluations, texts: state.texts)
         let json = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
@@ -51,7 +54,7 @@ struct SavedRender {
         }
         let state = OptimizerState(optimizer: header.optimizer, iteration: header.iteration, evaluations: header.evaluations,
                                    reals: reals, integers: integers, texts: header.texts)
-        return SavedRender(job: header.job, checkpoint: RenderCheckpoint(width: header.width, height: header.height, seconds: header.seconds, state: state),
+        return SavedRender(job: header.job, scale: header.scale, checkpoint: RenderCheckpoint(width: header.width, height: header.height, seconds: header.seconds, state: state),
                            records: header.records, frames: header.frames)
     }
 }

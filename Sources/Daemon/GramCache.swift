@@ -7,8 +7,9 @@ import Foundation
 struct GramCache {
     var directory: URL
 
-    func key(imageDigest: String, width: Int, height: Int, modelDigest: String, pooling: Pooling, layers: [String]) -> String {
-        SHA256.hex(Array("\(imageDigest) \(width)x\(height) \(modelDigest) \(pooling.rawValue) \(layers.joined(separator: ","))".utf8))
+    /// `variant` names any change made to the style image before its Grams (a recolouring).
+    func key(imageDigest: String, width: Int, height: Int, modelDigest: String, pooling: Pooling, layers: [String], variant: String = "") -> String {
+        SHA256.hex(Array("\(imageDigest) \(width)x\(height) \(modelDigest) \(pooling.rawValue) \(layers.joined(separator: ","))\(variant.isEmpty ? "" : " " + variant)".utf8))
     }
 
     func load(_ key: String, layers: [String]) -> [String: GramMatrix]? {

@@ -1,29 +1,36 @@
 import Engine
 import Foundation
 
-/// One line of `log.jsonl`: the loss terms after an iteration (iteration 0 is the start).
+/// One line of `log.jsonl`: the loss terms after an iteration (iteration 0 is the start),
+/// counted over the whole render, and the scale (longer side) it ran at. Where a coarse-to-
+/// fine render moves to the next scale, a record with the same iteration gives the loss of
+/// the enlarged image under that scale's objective.
 struct LogRecord: Codable, Equatable {
     var iteration: Int
+    var scale: Int
     var loss: Double
     var content: Double
     var style: Double
     var styleLayers: [String: Double]
     var tv: Double
+    var histogram: Double
     var evaluations: Int
     var seconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case iteration, loss, content, style, tv, evaluations, seconds
+        case iteration, scale, loss, content, style, tv, histogram, evaluations, seconds
         case styleLayers = "style_layers"
     }
 
-    init(_ report: IterationReport) {
+    init(_ report: IterationReport, scale: Int) {
         iteration = report.iteration
+        self.scale = scale
         loss = report.terms.total
         content = report.terms.content
         style = report.terms.style
         styleLayers = report.terms.styleLayers
         tv = report.terms.tv
+        histogram = report.terms.histogram
         evaluations = report.evaluations
         seconds = report.seconds
     }
@@ -78,48 +85,24 @@ struct JobRenderer {
                 onIteration: (IterationReport) -> Bool = { _ in true }) throws -> RenderReport {
         let began = Date()
         // The inputs are checked before the model is loaded, so that a bad job fails fast.
-        let (contentOriginal, _) = try readImage(folder: folder, name: job.content, field: "content")
+        let contentOriginal = try readImage(folder: folder, name: job.content, field: "content")
         let styleOriginals = try job.style.map { try readImage(folder: folder, name: $0.image, field: "style") }
         let weights = try environment.models.load(job.model)
         let network = VGG(weights: weights, pooling: job.pooling)
-        for (field, layers) in [("content_layers", job.contentLayers), ("style_layers", job.styleLayers)] {
+        let objective = job.objective
+        for (field, layers) in [("content_layers", job.contentLayers), ("style_layers", job.styleLayers),
+                                ("histogram_layers", objective.histogramWeight == 0 ? [] : job.histogramLayers)] {
             if let unknown = layers.first(where: { network.index(of: $0) == nil }) {
                 throw ManifestError(file: folder.manifestPath, field: field,
                                     reason: "\(job.model) has no layer `\(unknown)`; its layers are \(network.layerNames.joined(separator: ", "))")
             }
         }
-        let content = contentOriginal.resized(longerSide: job.size)
         let depth = (job.contentLayers + job.styleLayers).compactMap(network.index(of:)).max()! + 1
-        guard min(content.width, content.height) >= network.minimumSide(forDepth: depth) else {
-            throw ManifestError(file: folder.manifestPath, field: "size",
-                                reason: "at size \(job.size) the content is \(content.width)×\(content.height), too small for \(network.layerNames[depth - 1]) (needs \(network.minimumSide(forDepth: depth)) px a side)")
+        let smallest = contentOriginal.image.sizeForLongerSide(job.scales[0].size)
+        guard min(smallest.width, smallest.height) >= network.minimumSide(forDepth: depth) else {
+            throw ManifestError(file: folder.manifestPath, field: job.scales.count > 1 ? "scales" : "size",
+                                reason: "at size \(job.scales[0].size) the content is \(smallest.width)×\(smallest.height), too small for \(network.layerNames[depth - 1]) (needs \(network.minimumSide(forDepth: depth)) px a side)")
         }
-
-        var styles: [(image: RGBImage, weight: Double)] = [], stylePictures: [RenderReport.Picture] = [], styleGrams: [[String: GramMatrix]] = []
-        let styleSide = max(network.minimumSide(forDepth: depth), Int((job.styleScale * Double(job.size)).rounded()))
-        for (style, (original, digest)) in zip(job.style, styleOriginals) {
-            let image = original.resized(longerSide: styleSide)
-            let key = environment.grams.key(imageDigest: digest, width: image.width, height: image.height,
-                                            modelDigest: weights.digest, pooling: job.pooling, layers: job.styleLayers)
-            let grams = environment.grams.load(key, layers: job.styleLayers) ?? {
-                let computed = Targets.grams(of: image, network: network, layers: job.styleLayers)
-                environment.grams.store(computed, key: key)
-                return computed
-            }()
-            styles.append((image, style.weight))
-            styleGrams.append(grams)
-            stylePictures.append(.init(file: style.image, originalWidth: original.width, originalHeight: original.height,
-                                       width: image.width, height: image.height, weight: style.weight))
-        }
-        let start: RGBImage = if let resume { resume.checkpoint.image } else {
-            switch job.initial {
-            case "noise": StyleTransfer.noise(width: content.width, height: content.height, seed: UInt64(job.seed))
-            case "content": content
-            case "style": styles[0].image.resized(width: content.width, height: content.height)
-            default: try readImage(folder: folder, name: job.initial, field: "init").image.resized(width: content.width, height: content.height)
-            }
-        }
-        let transfer = StyleTransfer(network: network, settings: job.objective, content: content, styles: styles, styleGrams: styleGrams)
 
         // The log and frames start over from the checkpoint (or from nothing): what an
         // interrupted render wrote after it is dropped.
@@ -140,61 +123,155 @@ struct JobRenderer {
         encoder.outputFormatting = [.sortedKeys]
         let log = try OutputFile(path: output.appendingPathComponent("log.jsonl").path, truncate: true)
         try log.append(records.flatMap { try encoder.encode($0) + [0x0A] })
-        var writeError: Error?
-        let (result, stop) = transfer.render(from: start, settings: job.renderSettings, resume: resume?.checkpoint,
-                                             wantsCheckpoint: checkpoints?.wanted ?? { _ in false }) { report in
-            let record = LogRecord(report)
-            records.append(record)
-            do {
-                try log.append(encoder.encode(record) + [0x0A])
-                if job.frameEvery > 0 && report.iteration % job.frameEvery == 0 {
-                    try ImageFile.write(report.image, to: framePath(frames, report.iteration), format: .png)
-                    frameIterations.append(report.iteration)
+
+        // Scale by scale (one for a plain render), each from the last one's result enlarged.
+        let clock = Date(), secondsBefore = records.last?.seconds ?? 0
+        let fullSize = contentOriginal.image.sizeForLongerSide(job.size)
+        var previous: RGBImage?
+        var result: (image: RGBImage, stop: LBFGSB.Stop)?
+        var inputs: ScaleInputs?
+        for (index, step) in job.scales.enumerated() where index >= (resume?.scale ?? 0) {
+            let resumeHere = index == resume?.scale ? resume?.checkpoint : nil
+            let scale = try self.inputs(at: step.size, job: job, folder: folder, content: contentOriginal, styles: styleOriginals,
+                                        network: network, depth: depth, modelDigest: weights.digest)
+            inputs = scale
+            let content = scale.content
+            let pixelRatio = Double(content.width * content.height) / Double(fullSize.width * fullSize.height)
+            let transfer = StyleTransfer(network: network, settings: CoarseToFine.settings(objective, pixelRatio: pixelRatio),
+                                         content: content, styles: scale.styles, styleGrams: scale.grams)
+            let start: RGBImage = try resumeHere?.image ?? previous?.resized(width: content.width, height: content.height) ?? {
+                switch job.initial {
+                case "noise": StyleTransfer.noise(width: content.width, height: content.height, seed: UInt64(job.seed))
+                case "content": content
+                case "style": scale.styles[0].image.resized(width: content.width, height: content.height)
+                default: try readImage(folder: folder, name: job.initial, field: "init").image.resized(width: content.width, height: content.height)
                 }
-                if let checkpoint = report.checkpoint {
-                    try checkpoints?.save(SavedRender(job: job, checkpoint: checkpoint, records: records, frames: frameIterations))
+            }()
+            let iterationsBefore = job.scales[..<index].reduce(0) { $0 + $1.iterations }
+            let evaluationsBefore = records.last { $0.scale != step.size }?.evaluations ?? 0
+            var settings = job.renderSettings
+            settings.objective = transfer.objective.settings
+            settings.iterations = step.iterations
+            var writeError: Error?
+            let rendered = transfer.render(from: start, settings: settings, resume: resumeHere,
+                                           wantsCheckpoint: { checkpoints?.wanted(iterationsBefore + $0) ?? false }) { report in
+                var report = report
+                let firstOfLaterScale = index > 0 && report.iteration == 0
+                report.iteration += iterationsBefore
+                report.evaluations += evaluationsBefore
+                report.seconds = secondsBefore + Date().timeIntervalSince(clock)
+                let record = LogRecord(report, scale: step.size)
+                records.append(record)
+                do {
+                    try log.append(encoder.encode(record) + [0x0A])
+                    if job.frameEvery > 0 && report.iteration % job.frameEvery == 0 && !firstOfLaterScale {
+                        try ImageFile.write(scale.present(report.image), to: framePath(frames, report.iteration), format: .png)
+                        frameIterations.append(report.iteration)
+                    }
+                    if let checkpoint = report.checkpoint {
+                        try checkpoints?.save(SavedRender(job: job, scale: index, checkpoint: checkpoint, records: records, frames: frameIterations))
+                    }
+                } catch {
+                    writeError = error
+                    return false
                 }
-            } catch {
-                writeError = error
-                return false
+                return onIteration(report)
             }
-            return onIteration(report)
+            if let writeError { throw writeError }
+            result = rendered
+            previous = rendered.image
+            if rendered.stop == .cancelled { break }
         }
         try log.close()
-        if let writeError { throw writeError }
+        guard let result, let inputs else { throw FileError(path: output.path, reason: "the checkpoint is past the job's last scale") }
         let last = records.last!
+        let final = inputs.present(result.image)
+        guard result.stop != .cancelled else {
+            return report(job: job, overrides: overrides, weights: weights, content: contentOriginal.image, inputs: inputs,
+                          stop: result.stop, wall: Date().timeIntervalSince(began), last: last, outputs: [])
+        }
         if job.frameEvery > 0 && frameIterations.last != last.iteration {
-            try ImageFile.write(result, to: framePath(frames, last.iteration), format: .png)
+            try ImageFile.write(final, to: framePath(frames, last.iteration), format: .png)
             frameIterations.append(last.iteration)
         }
         let resultName = "result.\(job.format.fileExtension)"
-        try ImageFile.write(result, to: output.appendingPathComponent(resultName).path, format: job.format, quality: job.quality)
+        try ImageFile.write(final, to: output.appendingPathComponent(resultName).path, format: job.format, quality: job.quality)
         var outputs = [resultName, "log.jsonl", "loss.svg", "report.json"]
         if job.frameEvery > 0 {
-            try writeAnimation(frames: frameIterations.map { framePath(frames, $0) }, job: job, size: result,
+            try writeAnimation(frames: frameIterations.map { framePath(frames, $0) }, job: job, size: final,
                                to: output.appendingPathComponent("animation.gif").path)
             outputs += ["animation.gif", "frames/"]
         }
-        let weighted = [
+        var weighted = [
             LossPlot.Series(name: "total", colour: "#000000", values: records.map { ($0.iteration, $0.loss) }),
             LossPlot.Series(name: "content × c", colour: "#1f77b4", values: records.map { ($0.iteration, $0.content * job.contentWeight) }),
             LossPlot.Series(name: "style × s", colour: "#d62728", values: records.map { ($0.iteration, $0.style * job.styleWeight) }),
             LossPlot.Series(name: "tv × v", colour: "#2ca02c", values: records.map { ($0.iteration, $0.tv * job.tvWeight) }),
         ]
+        if job.histogramWeight > 0 {
+            weighted.append(LossPlot.Series(name: "histogram × h", colour: "#9467bd", values: records.map { ($0.iteration, $0.histogram * job.histogramWeight) }))
+        }
         try writeFileAtomically(Array(LossPlot.svg(weighted, title: "\(folder.url.lastPathComponent): loss by iteration").utf8),
                   to: output.appendingPathComponent("loss.svg").path)
-        let wall = Date().timeIntervalSince(began)
-        let report = RenderReport(
+        let finished = report(job: job, overrides: overrides, weights: weights, content: contentOriginal.image, inputs: inputs,
+                              stop: result.stop, wall: Date().timeIntervalSince(began), last: last, outputs: outputs)
+        try writeReport(finished, to: output)
+        return finished
+    }
+
+    private func report(job: ResolvedJob, overrides: [String]?, weights: VGGWeights, content: RGBImage, inputs: ScaleInputs,
+                        stop: LBFGSB.Stop, wall: Double, last: LogRecord, outputs: [String]) -> RenderReport {
+        RenderReport(
             styledVersion: Styled.version, parameters: job, profile: job.profile, overrides: overrides,
             model: .init(name: job.model, architecture: weights.architecture.rawValue, input: weights.input.rawValue,
                          sha256: weights.digest, source: weights.source),
-            content: .init(file: job.content, originalWidth: contentOriginal.width, originalHeight: contentOriginal.height,
-                           width: content.width, height: content.height, weight: nil),
-            styles: stylePictures, iterations: last.iteration, evaluations: last.evaluations, stop: "\(stop)",
+            content: .init(file: job.content, originalWidth: content.width, originalHeight: content.height,
+                           width: inputs.content.width, height: inputs.content.height, weight: nil),
+            styles: inputs.pictures, iterations: last.iteration, evaluations: last.evaluations, stop: "\(stop)",
             wallSeconds: wall, secondsPerIteration: last.iteration > 0 ? last.seconds / Double(last.iteration) : 0,
             final: last, outputs: outputs)
-        try writeReport(report, to: output)
-        return report
+    }
+
+    /// What one scale renders: the content and styles at its size, prepared for the colour
+    /// mode, the styles' Grams (from the cache when it has them), and how a rendered image is
+    /// shown (for luminance-only transfer: with the content's chroma put back).
+    struct ScaleInputs {
+        var content: RGBImage
+        var styles: [(image: RGBImage, weight: Double)]
+        var grams: [[String: GramMatrix]]
+        var pictures: [RenderReport.Picture]
+        var present: (RGBImage) -> RGBImage
+    }
+
+    private func inputs(at size: Int, job: ResolvedJob, folder: JobFolder, content original: (image: RGBImage, digest: String),
+                        styles originals: [(image: RGBImage, digest: String)], network: VGG, depth: Int, modelDigest: String) throws -> ScaleInputs {
+        let content = original.image.resized(longerSide: size)
+        let styleSide = max(network.minimumSide(forDepth: depth), Int((job.styleScale * Double(size)).rounded()))
+        // A recoloured style's Grams depend on the content it was matched to.
+        let variant = job.preserveColors == .none ? "" : "\(job.preserveColors.rawValue) \(original.digest) \(content.width)x\(content.height)"
+        var inputs = ScaleInputs(content: job.preserveColors == .luminance ? ColourTransfer.grey(content) : content,
+                                 styles: [], grams: [], pictures: [],
+                                 present: job.preserveColors == .luminance ? { ColourTransfer.combine(luminanceOf: $0, chromaOf: content) } : { $0 })
+        for (style, (styleOriginal, digest)) in zip(job.style, originals) {
+            let resized = styleOriginal.resized(longerSide: styleSide)
+            let image = switch job.preserveColors {
+            case .none: resized
+            case .luminance: ColourTransfer.luminance(of: resized, matchedTo: content)
+            case .histogram: ColourTransfer.matchColourStatistics(of: resized, to: content)
+            }
+            let key = environment.grams.key(imageDigest: digest, width: image.width, height: image.height, modelDigest: modelDigest,
+                                            pooling: job.pooling, layers: job.styleLayers, variant: variant)
+            let grams = environment.grams.load(key, layers: job.styleLayers) ?? {
+                let computed = Targets.grams(of: image, network: network, layers: job.styleLayers)
+                environment.grams.store(computed, key: key)
+                return computed
+            }()
+            inputs.styles.append((image, style.weight))
+            inputs.grams.append(grams)
+            inputs.pictures.append(.init(file: style.image, originalWidth: styleOriginal.width, originalHeight: styleOriginal.height,
+                                         width: image.width, height: image.height, weight: style.weight))
+        }
+        return inputs
     }
 
     func writeReport(_ report: RenderReport, to output: URL) throws {

@@ -35,12 +35,18 @@ struct JobParameters: Equatable {
     var format: ImageFormat?
     var quality: Int?
     var profile: String?
+    var preserveColors: ColourPreservation?
+    var histogramWeight: Double?
+    var histogramLayers: [String]?
+    var scales: Int?
+    var scaleIterations: [Int]?
 
     /// The manifest keys, as written in job.toml and profiles.
     static let keys: [String] = [
         "content", "style", "size", "iterations", "content_weight", "style_weight", "tv_weight", "init", "seed", "model",
         "content_layers", "style_layers", "style_layer_weights", "style_scale", "optimizer", "history", "tolerance",
         "learning_rate", "pooling", "frame_every", "frame_delay", "animation_size", "format", "quality", "profile",
+        "preserve_colors", "histogram_weight", "histogram_layers", "scales", "scale_iterations",
     ]
 }
 
@@ -146,6 +152,17 @@ extension JobParameters {
         }
         quality = try integer("quality", 1...100)
         profile = try string("profile")
+        preserveColors = try choice("preserve_colors", ColourPreservation.self)
+        histogramWeight = try nonNegative("histogram_weight")
+        histogramLayers = try strings("histogram_layers")
+        scales = try integer("scales", 1...8)
+        if let value = table["scale_iterations"] {
+            let counts = value.array?.compactMap(\.int) ?? []
+            guard counts.count == value.array?.count, !counts.isEmpty, counts.allSatisfy({ $0 >= 0 }) else {
+                throw fail("scale_iterations", "must be a list of whole numbers ≥ 0, one per scale, smallest first")
+            }
+            scaleIterations = counts
+        }
     }
 
     /// Reads `job.toml` (at most `maxBytes`) as a table, for merging with a profile.
@@ -206,9 +223,15 @@ struct ResolvedJob: Codable, Equatable {
     var format: ImageFormat
     var quality: Int
     var profile: String?
+    var preserveColors: ColourPreservation
+    var histogramWeight: Double
+    var histogramLayers: [String]
+    /// The scales, smallest first (one for a plain render); their iterations sum to `iterations`.
+    var scales: [ScaleStep]
 
     enum CodingKeys: String, CodingKey {
-        case content, style, size, iterations, seed, model, optimizer, history, tolerance, pooling, format, quality, profile
+        case content, style, size, iterations, seed, model, optimizer, history, tolerance, pooling, format, quality, profile, scales
+        case preserveColors = "preserve_colors", histogramWeight = "histogram_weight", histogramLayers = "histogram_layers"
         case contentWeight = "content_weight", styleWeight = "style_weight", tvWeight = "tv_weight", initial = "init"
         case contentLayers = "content_layers", styleLayers = "style_layers", styleLayerWeights = "style_layer_weights"
         case styleScale = "style_scale", learningRate = "learning_rate", frameEvery = "frame_every"
@@ -217,7 +240,8 @@ struct ResolvedJob: Codable, Equatable {
 
     var objective: ObjectiveSettings {
         ObjectiveSettings(contentLayers: contentLayers, styleLayers: styleLayers, styleLayerWeights: styleLayerWeights,
-                          contentWeight: contentWeight, styleWeight: styleWeight, tvWeight: tvWeight)
+                          contentWeight: contentWeight, styleWeight: styleWeight, tvWeight: tvWeight,
+                          histogramLayers: histogramLayers, histogramWeight: histogramWeight)
     }
 
     var renderSettings: RenderSettings {
@@ -237,14 +261,23 @@ extension JobParameters {
             throw ManifestError(file: file, field: "style_layer_weights",
                                 reason: "has \(weights.count) weights for \(styleLayers.count) style layers")
         }
+        let size = self.size ?? 512
+        let scaleSteps = CoarseToFine.schedule(size: size, scales: scales ?? 1, iterations: iterations ?? 500, split: scaleIterations,
+                                               minimumSize: CoarseToFine.smallestSize)
+        if let scaleIterations, scaleIterations.count != scaleSteps.count {
+            throw ManifestError(file: file, field: "scale_iterations",
+                                reason: "has \(scaleIterations.count) counts for \(scaleSteps.count) scales (\(scaleSteps.map { String($0.size) }.joined(separator: ", ")) px)")
+        }
         return ResolvedJob(
-            content: content, style: style, size: size ?? 512, iterations: iterations ?? 500,
+            content: content, style: style, size: size, iterations: scaleSteps.reduce(0) { $0 + $1.iterations },
             contentWeight: contentWeight ?? defaults.contentWeight, styleWeight: styleWeight ?? defaults.styleWeight,
             tvWeight: tvWeight ?? defaults.tvWeight, initial: initial ?? "content", seed: seed ?? 0, model: model ?? "vgg16",
             contentLayers: contentLayers ?? defaults.contentLayers, styleLayers: styleLayers,
             styleLayerWeights: styleLayerWeights ?? ObjectiveSettings(styleLayers: styleLayers).resolvedStyleLayerWeights,
             styleScale: styleScale ?? 1, optimizer: optimizer ?? .lbfgsb, history: history ?? 10, tolerance: tolerance ?? 0,
             learningRate: learningRate ?? 4, pooling: pooling ?? .max, frameEvery: frameEvery ?? 20, frameDelay: frameDelay ?? 10,
-            animationSize: animationSize ?? 512, format: format ?? .png, quality: quality ?? 95, profile: profile)
+            animationSize: animationSize ?? 512, format: format ?? .png, quality: quality ?? 95, profile: profile,
+            preserveColors: preserveColors ?? .none, histogramWeight: histogramWeight ?? 0,
+            histogramLayers: histogramLayers ?? defaults.histogramLayers, scales: scaleSteps)
     }
 }

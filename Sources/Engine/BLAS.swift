@@ -1,6 +1,6 @@
 import COpenBLAS
 
-/// The two OpenBLAS calls the engine makes, over Swift buffers.
+/// The OpenBLAS (and its LAPACK) calls the engine makes, over Swift buffers.
 enum BLAS {
     /// C[m×n] = alpha · op(A) · B[k×n] + beta · C, row-major, with leading dimensions given;
     /// op(A) is A[m×k], or Aᵀ of A[k×m] if `transposeA`; likewise op(B).
@@ -12,5 +12,21 @@ enum BLAS {
     }
 
     static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+
+    /// The eigenvalues (ascending) and unit eigenvectors (the columns of `vectors`, row-major
+    /// n×n) of a symmetric n×n matrix, by LAPACK's dsyev.
+    static func symmetricEigen(_ matrix: [Double], n: Int) -> (values: [Double], vectors: [Double]) {
+        precondition(matrix.count == n * n)
+        var a = matrix  // symmetric: row- and column-major are the same matrix
+        var values = [Double](repeating: 0, count: n)
+        var size = Int32(n), info: Int32 = 0, workSize = Int32(max(1, 3 * n - 1) * 4)
+        var work = [Double](repeating: 0, count: Int(workSize))
+        dsyev_("V", "U", &size, &a, &size, &values, &work, &workSize, &info, 1, 1)
+        precondition(info == 0, "dsyev failed: \(info)")
+        // LAPACK returns eigenvector j in column j of its column-major array, i.e. row j here.
+        var vectors = [Double](repeating: 0, count: n * n)
+        for row in 0..<n { for column in 0..<n { vectors[row * n + column] = a[column * n + row] } }
+        return (values, vectors)
+    }
 }
 

@@ -1,5 +1,5 @@
 // The whole objective (../shared/spec/objective.md):
-//   L = c · L_c + s · Σ_l w_l E_l + v · L_tv
+//   L = c · L_c + s · Σ_l w_l E_l + v · L_tv  [+ h · L_h, the histogram loss, when h ≠ 0]
 // evaluated with one forward pass to the deepest layer used and one backward pass.
 
 public struct ObjectiveSettings: Sendable, Codable, Equatable {
@@ -10,31 +10,43 @@ public struct ObjectiveSettings: Sendable, Codable, Equatable {
     public var contentWeight: Double
     public var styleWeight: Double
     public var tvWeight: Double
+    /// The histogram loss's layers (each weighted 1/L) and weight h; h = 0 leaves it out.
+    public var histogramLayers: [String]
+    public var histogramWeight: Double
 
     public init(contentLayers: [String] = ["block4_conv2"],
                 styleLayers: [String] = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"],
-                styleLayerWeights: [Double]? = nil, contentWeight: Double = 1, styleWeight: Double = 1e4, tvWeight: Double = 0) {
+                styleLayerWeights: [Double]? = nil, contentWeight: Double = 1, styleWeight: Double = 1e4, tvWeight: Double = 0,
+                histogramLayers: [String] = ["block1_conv1", "block4_conv1"], histogramWeight: Double = 0) {
         self.contentLayers = contentLayers
         self.styleLayers = styleLayers
         self.styleLayerWeights = styleLayerWeights
         self.contentWeight = contentWeight
         self.styleWeight = styleWeight
         self.tvWeight = tvWeight
+        self.histogramLayers = histogramLayers
+        self.histogramWeight = histogramWeight
     }
+
+    /// The histogram layers in use: none when h = 0.
+    var activeHistogramLayers: [String] { histogramWeight == 0 ? [] : histogramLayers }
 
     public var resolvedStyleLayerWeights: [Double] {
         styleLayerWeights ?? Array(repeating: 1 / Double(max(1, styleLayers.count)), count: styleLayers.count)
     }
 }
 
-/// What the image is pulled towards: the content image's features and the blended style Grams.
+/// What the image is pulled towards: the content image's features, the blended style Grams
+/// and, for the histogram loss, the style activations' histograms.
 public struct Targets: Sendable {
     public var content: [String: Tensor]
     public var style: [String: GramMatrix]
+    public var histograms: [String: ChannelHistograms]
 
-    public init(content: [String: Tensor], style: [String: GramMatrix]) {
+    public init(content: [String: Tensor], style: [String: GramMatrix], histograms: [String: ChannelHistograms] = [:]) {
         self.content = content
         self.style = style
+        self.histograms = histograms
     }
 
     public static func content(of image: RGBImage, network: VGG, layers: [String]) -> [String: Tensor] {
@@ -53,6 +65,8 @@ public struct LossTerms: Sendable, Codable, Equatable {
     public var style: Double
     public var styleLayers: [String: Double]
     public var tv: Double
+    /// L_h, 0 when the histogram loss is off.
+    public var histogram: Double = 0
 }
 
 public final class Objective: Sendable {
@@ -61,7 +75,7 @@ public final class Objective: Sendable {
     public let targets: Targets
 
     public init(network: VGG, settings: ObjectiveSettings, targets: Targets) {
-        for layer in settings.contentLayers + settings.styleLayers {
+        for layer in settings.contentLayers + settings.styleLayers + settings.activeHistogramLayers {
             precondition(network.index(of: layer) != nil, "\(network.architecture.rawValue) has no layer \(layer)")
         }
         self.network = network
@@ -69,9 +83,12 @@ public final class Objective: Sendable {
         self.targets = targets
     }
 
-    /// The loss terms at `image` and the gradient of the total with respect to it.
-    public func evaluate(_ image: RGBImage) -> (terms: LossTerms, gradient: Tensor) {
-        let pass = network.forward(image, layers: settings.contentLayers + settings.styleLayers)
+    /// The loss terms at `image` and the gradient of the total with respect to it. The
+    /// histogram loss's remapped targets R(O) are computed from `image` unless given (as the
+    /// gradient check holds them fixed).
+    public func evaluate(_ image: RGBImage, remapped given: [String: Tensor]? = nil) -> (terms: LossTerms, gradient: Tensor) {
+        let histogramLayers = settings.activeHistogramLayers
+        let pass = network.forward(image, layers: settings.contentLayers + settings.styleLayers + histogramLayers)
         var layerGradients: [String: Tensor] = [:]
         func accumulate(_ layer: String, _ gradient: Tensor, _ weight: Double) {
             layerGradients[layer, default: Tensor(channels: gradient.channels, height: gradient.height, width: gradient.width)]
@@ -91,11 +108,28 @@ public final class Objective: Sendable {
             style += weight * loss
             accumulate(layer, gradient, settings.styleWeight * weight)
         }
+        var histogram = 0.0
+        for layer in histogramLayers {
+            let features = pass.activations[layer]!
+            let target = given?[layer] ?? HistogramLoss.remap(features, to: targets.histograms[layer]!)
+            let (loss, gradient) = HistogramLoss.evaluate(features: features, remapped: target)
+            let weight = 1 / Double(histogramLayers.count)
+            histogram += weight * loss
+            accumulate(layer, gradient, settings.histogramWeight * weight)
+        }
         var gradient = network.backward(pass, gradients: layerGradients)
         // L_tv is logged even when v = 0.
         let (tv, tvGradient) = TotalVariation.evaluate(image.pixels)
         if settings.tvWeight != 0 { gradient.add(tvGradient, scaled: Float(settings.tvWeight)) }
-        let total = settings.contentWeight * content + settings.styleWeight * style + settings.tvWeight * tv
-        return (LossTerms(total: total, content: content, style: style, styleLayers: styleLayers, tv: tv), gradient)
+        let total = settings.contentWeight * content + settings.styleWeight * style + settings.tvWeight * tv + settings.histogramWeight * histogram
+        return (LossTerms(total: total, content: content, style: style, styleLayers: styleLayers, tv: tv, histogram: histogram), gradient)
+    }
+
+    /// R(O) at each histogram layer for `image`.
+    public func histogramTargets(for image: RGBImage) -> [String: Tensor] {
+        let layers = settings.activeHistogramLayers
+        return network.forward(image, layers: layers).activations.reduce(into: [:]) { targetsByLayer, entry in
+            targetsByLayer[entry.key] = HistogramLoss.remap(entry.value, to: targets.histograms[entry.key]!)
+        }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 // Style transfer itself (Gatys, Ecker & Bethge 2016), read top to bottom:
-//   1. targets: the content image's features and the style images' blended Gram matrices;
+//   1. targets: the content image's features and the style images' blended Gram matrices
+//      (and their activations' histograms, for the histogram loss);
 //   2. a starting image: noise, the content, a style image, or a given picture;
 //   3. minimise c·L_c + s·L_s + v·L_tv over the image's pixels within [0, 255],
 //      reporting every iteration to the caller, who may stop it.
@@ -50,7 +51,13 @@ public struct StyleTransfer: Sendable {
         let blended = Dictionary(uniqueKeysWithValues: settings.styleLayers.map { layer in
             (layer, GramMatrix.blend(zip(grams, styles).map { ($0[layer]!, $1.weight) }))
         })
-        let targets = Targets(content: Targets.content(of: content, network: network, layers: settings.contentLayers), style: blended)
+        let histogramLayers = settings.activeHistogramLayers
+        let styleFeatures = histogramLayers.isEmpty ? [] : styles.map { network.forward($0.image, layers: histogramLayers).activations }
+        let histograms = Dictionary(uniqueKeysWithValues: histogramLayers.map { layer in
+            (layer, ChannelHistograms(blending: zip(styleFeatures, styles).map { ($0[layer]!, $1.weight) }))
+        })
+        let targets = Targets(content: Targets.content(of: content, network: network, layers: settings.contentLayers), style: blended,
+                              histograms: histograms)
         objective = Objective(network: network, settings: settings, targets: targets)
     }
 

@@ -34,6 +34,9 @@ public struct Tensor: Equatable, Sendable {
     public var count: Int { data.count }
     public var plane: Int { height * width }
 
+    /// Channel c's values, position by position (a view, not a copy).
+    public func channel(_ c: Int) -> ArraySlice<Float> { data[c * plane..<(c + 1) * plane] }
+
     public subscript(c: Int, y: Int, x: Int) -> Float {
         get { data[(c * height + y) * width + x] }
         set { data[(c * height + y) * width + x] = newValue }
