@@ -29,6 +29,9 @@ struct SavedRender {
         var texts: [String: String]
     }
 
+    /// The iteration it was taken at, counted over the whole render (all scales).
+    var iteration: Int { records.last?.iteration ?? checkpoint.iteration }
+
     private static let metadataKey = "styled_checkpoint"
 
     func write(to path: String) throws {

@@ -369,7 +369,7 @@ final class Service: @unchecked Sendable {
             }
             if claim.crashes > 0 { note("the last \(claim.crashes == 1 ? "render" : "\(claim.crashes) renders") of this job never ended") }
             guard claim.crashes < configuration.maxAttempts else {
-                throw RenderKeptFailing(crashes: claim.crashes, lastCheckpoint: saved?.checkpoint.iteration)
+                throw RenderKeptFailing(crashes: claim.crashes, lastCheckpoint: saved?.iteration)
             }
             let folder = JobFolder(url: claimed)
             let table = try JobParameters.table(manifest: folder.manifestPath, maxBytes: 1 << 20)
@@ -383,7 +383,7 @@ final class Service: @unchecked Sendable {
                 throw ManifestError(file: folder.manifestPath, field: "size", reason: "\(job.size) is more than this server's limit of \(configuration.maxSize)")
             }
             if let saved {
-                note("resuming at iteration \(saved.checkpoint.iteration) from its checkpoint, with the optimiser's saved state (exact)")
+                note("resuming at iteration \(saved.iteration) (scale \(saved.scale + 1) of \(job.scales.count)) from its checkpoint, with the optimiser's saved state (exact)")
             } else {
                 note("claimed \(name); profile \(profile ?? "none"), overrides \(overrides), size \(job.size), \(job.iterations) iterations")
             }

@@ -5,7 +5,7 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show queued, running, done and failed jobs.",
-        discussion: "Queued jobs are the folders in the inboxes; done and failed ones are in the outboxes (failed ones hold error.json); running ones come from the daemon's state/status.json."
+        discussion: "Queued jobs are the folders in the inboxes; claimed ones (running, or interrupted and waiting to resume from their checkpoint) are in state/processing; done and failed ones are in the outboxes (failed ones hold error.json); progress comes from the daemon's state/status.json."
     )
 
     @Option(help: "The configuration file.") var config = "etc/styled.toml"
@@ -23,6 +23,7 @@ struct StatusCommand: ParsableCommand {
             print("  done:   \(finished.filter { !failed.contains($0) }.joined(separator: ", "))")
             print("  failed: \(failed.joined(separator: ", "))")
         }
+        print("claimed (running, or to resume from a checkpoint): \(folders(config.processing).joined(separator: ", "))")
         let statusFile = config.state.appendingPathComponent("status.json")
         guard let data = try? Data(contentsOf: statusFile), let status = try? JSONDecoder().decode(Service.Status.self, from: data) else {
             print("running: (no daemon status at \(statusFile.path))")

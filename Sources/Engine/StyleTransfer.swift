@@ -4,8 +4,10 @@ import Foundation
 //   1. targets: the content image's features and the style images' blended Gram matrices
 //      (and their activations' histograms, for the histogram loss);
 //   2. a starting image: noise, the content, a style image, or a given picture;
-//   3. minimise c·L_c + s·L_s + v·L_tv over the image's pixels within [0, 255],
+//   3. minimise c·L_c + s·L_s + v·L_tv (+ h·L_h) over the image's pixels within [0, 255],
 //      reporting every iteration to the caller, who may stop it.
+// Around it: colour preservation prepares the inputs and finishes the result
+// (ColourPreservation.swift), and coarse-to-fine runs it once per scale (CoarseToFine.swift).
 
 public enum OptimizerKind: String, Sendable, Codable {
     case lbfgsb = "lbfgs", adam

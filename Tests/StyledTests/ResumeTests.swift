@@ -16,7 +16,13 @@ import Testing
 
         """
 
-    enum Moment: String, CaseIterable { case afterTheClaim, afterACheckpointWrite, midRender }
+    enum Moment: String, CaseIterable { case afterTheClaim, afterACheckpointWrite, midRender, midSecondScale }
+
+    /// The job for a moment: the last one renders 20 iterations at 64 px, then 40 at 128 px.
+    static func job(for moment: Moment) -> String {
+        moment != .midSecondScale ? job
+            : job.replacingOccurrences(of: "size = 64", with: "size = 128") + "scales = 2\nscale_iterations = [20, 40]\n"
+    }
 
     /// `kill -9` at a moment, then a restart: one result, the inputs as they were, and the
     /// loss of every iteration equal to an unbroken render's (the resume is exact).
@@ -24,9 +30,9 @@ import Testing
     func killedTheJobCompletesOnceFromItsCheckpoint(moment: Moment) throws {
         let harness = try Harness(widthDivisor: 2)
         _ = try harness.writeConfig()
-        let unbroken = try harness.makeJob("reference", manifest: Self.job)
+        let unbroken = try harness.makeJob("reference", manifest: Self.job(for: moment))
         #expect(try harness.run(["run", unbroken.path, "--out", harness.url("unbroken").path, "--threads", "1"]).status == 0)
-        let before = try harness.drop("killed", manifest: Self.job)
+        let before = try harness.drop("killed", manifest: Self.job(for: moment))
         let processing = harness.url("state/processing")
         let checkpoint = processing.appendingPathComponent(".killed.checkpoint").path
         let daemon = try harness.startDaemon()
@@ -37,6 +43,8 @@ import Testing
             harness.wait(seconds: 60, every: 0.001) { FileManager.default.fileExists(atPath: checkpoint) }
         case .midRender:
             harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.url("outbox/.killed.partial")).count >= 25 }
+        case .midSecondScale:
+            harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.url("outbox/.killed.partial")).count >= 21 + 25 }
         }
         Harness.kill9(daemon)
         #expect(reached)
@@ -49,13 +57,12 @@ import Testing
         #expect(Harness.snapshot(filed.appendingPathComponent("inputs")) == before)
         #expect(FileManager.default.fileExists(atPath: filed.appendingPathComponent("result.png").path))
         let log = Harness.logRecords(filed)
-        #expect(log.map(\.iteration) == Array(0...60))
+        #expect(log.map(\.iteration) == (moment == .midSecondScale ? Array(0...20) + Array(20...60) : Array(0...60)))
         #expect(log.map(\.loss) == Harness.logRecords(harness.url("unbroken")).map(\.loss))
         let jobLog = try String(contentsOf: filed.appendingPathComponent("job.log"), encoding: .utf8)
         if moment != .afterTheClaim {
             #expect(jobLog.contains("the last render of this job never ended"), "\(jobLog)")
-            #expect(jobLog.contains("resuming at iteration 10") || jobLog.contains("resuming at iteration 20")
-                    || jobLog.contains("resuming at iteration 30"), "\(jobLog)")
+            #expect(["10", "20", "30", "40"].contains { jobLog.contains("resuming at iteration \($0) ") }, "\(jobLog)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: processing.path).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: harness.url("outbox").path) == ["killed"])
@@ -85,7 +92,7 @@ import Testing
         #expect(result.status == 0, "\(result.error)")
         let filed = harness.url("outbox/stopped")
         let resumedLog = try String(contentsOf: filed.appendingPathComponent("job.log"), encoding: .utf8)
-        #expect(resumedLog.contains("resuming at iteration \(stoppedAt) from its checkpoint"), "\(resumedLog)")
+        #expect(resumedLog.contains("resuming at iteration \(stoppedAt) (scale 1 of 1) from its checkpoint"), "\(resumedLog)")
         #expect(!resumedLog.contains("never ended"))  // a clean stop is not a crash
         #expect(Harness.logRecords(filed).map(\.iteration) == Array(0...60))
         #expect(Harness.snapshot(filed.appendingPathComponent("inputs")) == before)

@@ -46,6 +46,8 @@ import Testing
         ("truncated", "", "field `content`:"),
         ("symlink", "", "is a symbolic link"),
         ("broken", "size = [\n", "not valid TOML"),
+        ("colours", "preserve_colors = \"chroma\"\n", "field `preserve_colors`: `chroma` is not one of the accepted values"),
+        ("scales", "scales = 2\nscale_iterations = [1, 2, 3]\n", "field `scale_iterations`: has 3 counts for 1 scales (48 px)"),
     ])
     func badJobsFailNamingTheProblemAndChangeNothing(kind: String, extra: String, message: String) throws {
         let harness = try Harness()
@@ -106,5 +108,44 @@ import Testing
         let third = try harness.makeJob("third", manifest: Harness.tinyJob.replacingOccurrences(of: "size = 48", with: "size = 40"))
         #expect(try harness.run(["run", third.path, "--out", harness.url("out3").path]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.hasSuffix(".safetensors") }.count == 2)
+    }
+
+    /// The colour modes with the histogram loss on and two scales: the log spans both scales
+    /// (their iterations counted on, the scale of each recorded), the frames and the result
+    /// come at full size, and luminance-only transfer leaves the content's chroma in the
+    /// result to within 8-bit rounding.
+    @Test(arguments: ["luminance", "histogram"])
+    func colourModesWithHistogramLossOverTwoScales(mode: String) throws {
+        let harness = try Harness()
+        let manifest = Harness.tinyJob.replacingOccurrences(of: "size = 48", with: "size = 128")
+            + "preserve_colors = \"\(mode)\"\nhistogram_weight = 100\nscales = 2\nscale_iterations = [4, 3]\n"
+        let job = try harness.makeJob("colour", manifest: manifest)
+        let result = try harness.run(["run", job.path, "--out", harness.url("out").path])
+        #expect(result.status == 0, "\(result.error)")
+        let out = harness.url("out")
+        let lines = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(records.map { $0["iteration"] as! Int } == [0, 1, 2, 3, 4, 4, 5, 6, 7])
+        #expect(records.map { $0["scale"] as! Int } == [64, 64, 64, 64, 64, 128, 128, 128, 128])
+        #expect(records.allSatisfy { ($0["histogram"] as! Double) > 0 })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("frames").path).sorted()
+                == ["0000.png", "0002.png", "0004.png", "0006.png", "0007.png"])
+        let image = try ImageFile.read(out.appendingPathComponent("result.png").path)
+        #expect(max(image.width, image.height) == 128)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as! [String: Any]
+        let parameters = report["parameters"] as! [String: Any]
+        #expect(parameters["preserve_colors"] as? String == mode)
+        #expect((parameters["scales"] as? [[String: Int]])?.map { $0["size"]! } == [64, 128])
+        guard mode == "luminance" else { return }
+        let content = try ImageFile.read(job.appendingPathComponent("content.jpg").path).resized(longerSide: 128)
+        let (ours, theirs) = (ColourTransfer.yiq(image).data, ColourTransfer.yiq(content).data)
+        let plane = image.width * image.height
+        var checked = 0
+        for i in 0..<plane where (0..<3).allSatisfy({ image.pixels.data[$0 * plane + i] > 0 && image.pixels.data[$0 * plane + i] < 255 }) {
+            checked += 1
+            // Each channel rounded by at most ½ moves I by at most ½ (0.596 + 0.274 + 0.321), Q by ½ (0.211 + 0.523 + 0.311).
+            #expect(abs(ours[plane + i] - theirs[plane + i]) <= 0.6 && abs(ours[2 * plane + i] - theirs[2 * plane + i]) <= 0.53, "pixel \(i)")
+        }
+        #expect(checked > plane / 2)
     }
 }
