@@ -398,7 +398,7 @@ final class Service: @unchecked Sendable {
                 save: { state in
                     try state.write(to: files.checkpoint)
                     lastCheckpoint = Date()
-                    note("checkpoint at iteration \(state.checkpoint.iteration)")
+                    note("checkpoint at iteration \(state.iteration)")
                 })
             let report = try renderer(configuration).render(folder: folder, job: job, into: partial, overrides: overrides,
                                                             resume: saved, checkpoints: checkpoints) { [self] report in
