@@ -285,10 +285,12 @@ final class Service: @unchecked Sendable {
         let name = folder.lastPathComponent
         let claimed: URL
         let inbox: Config.Inbox
+        let claim: Claim
         if folder.deletingLastPathComponent().path == configuration.processing.path {
             claimed = folder
-            let origin = Claim.read(Claim.Files(of: folder).claim)?.inbox
-            inbox = configuration.inboxes.first { $0.path.path == origin } ?? configuration.inboxes[0]
+            let recorded = Claim.read(Claim.Files(of: folder).claim)
+            inbox = configuration.inboxes.first { $0.path.path == recorded?.inbox } ?? configuration.inboxes[0]
+            claim = recorded ?? Claim(inbox: inbox.path.path, partial: nil, crashes: 0)
             logger.info("resuming", metadata: ["job": "\(name)"])
         } else {
             inbox = configuration.inboxes.first { $0.path.path == folder.deletingLastPathComponent().path }!
@@ -302,14 +304,15 @@ final class Service: @unchecked Sendable {
             }
             // Best effort: without this record (a crash right now) the job is taken up from
             // the first inbox's outbox.
-            try? Claim(inbox: inbox.path.path, partial: nil, crashes: 0).write(to: Claim.Files(of: claimed).claim)
+            claim = Claim(inbox: inbox.path.path, partial: nil, crashes: 0)
+            try? claim.write(to: Claim.Files(of: claimed).claim)
             received += 1
             logger.info("claimed", metadata: ["job": "\(name)", "inbox": "\(inbox.path.path)"])
         }
         running[claimed.path] = RunningJob(job: claimed.lastPathComponent, inbox: inbox.path.path, iteration: 0, iterations: 0)
         writeStatus(force: true)
         let thread = Thread { [self] in
-            let outcome = process(claimed: claimed, inbox: inbox)
+            let outcome = process(claimed: claimed, inbox: inbox, claim: claim)
             condition.withLock {
                 running[claimed.path] = nil
                 switch outcome {
@@ -336,12 +339,12 @@ final class Service: @unchecked Sendable {
     /// Renders a claimed job into its outbox, from its checkpoint if it has one. Never throws:
     /// a failure is filed in the outbox with the reason; a stop or a full disk leaves the job
     /// claimed, checkpointed, to be resumed.
-    private func process(claimed: URL, inbox: Config.Inbox) -> Outcome {
+    private func process(claimed: URL, inbox: Config.Inbox, claim recorded: Claim) -> Outcome {
         let began = Date()
         let name = claimed.lastPathComponent
         let files = Claim.Files(of: claimed)
         let configuration = config
-        var claim = Claim.read(files.claim) ?? Claim(inbox: inbox.path.path, partial: nil, crashes: 0)
+        var claim = recorded
         let partial: URL
         do {
             if let existing = claim.partial.map({ URL(fileURLWithPath: $0) }), FileSystem.isDirectory(existing) {
@@ -388,6 +391,7 @@ final class Service: @unchecked Sendable {
                 note("claimed \(name); profile \(profile ?? "none"), overrides \(overrides), size \(job.size), \(job.iterations) iterations")
             }
             try OutputFile(path: files.running, truncate: true).close()
+            defer { unlink(files.running) }  // however the render ends, it ended: not a crash
             condition.withLock { running[claimed.path]?.iterations = job.iterations }
             var lastCheckpoint = Date()
             let checkpoints = Checkpoints(
@@ -419,7 +423,6 @@ final class Service: @unchecked Sendable {
                 }
                 return !condition.withLock { stopping }
             }
-            unlink(files.running)
             if report.stop == "\(LBFGSB.Stop.cancelled)" && condition.withLock({ stopping }) {
                 note("stopped by a signal at iteration \(report.iterations); resumes from its checkpoint at the next start")
                 try? jobLog?.close()
@@ -430,12 +433,10 @@ final class Service: @unchecked Sendable {
         } catch where FileSystem.isOutOfSpace(error) {
             // A full disk is not the job's fault: it stays claimed, with its last checkpoint,
             // and intake pauses until space returns.
-            unlink(files.running)
             note("stopped: \(error)")
             try? jobLog?.close()
             return leaveClaimed(name, because: error)
         } catch {
-            unlink(files.running)
             failure = error
             note("failed: \(error)")
             writeError(error, job: name, to: partial)
