@@ -45,17 +45,8 @@ import Testing
         let job = try harness.makeJob("tiny", manifest: "content = \"content.jpg\"\nstyle = \"style.jpg\"\nsize = 64\niterations = 9000\nframe_every = 0\n")
         let before = Harness.snapshot(job)
         try FileManager.default.moveItem(at: job, to: harness.url("inbox/tiny"))
-        var environment = harness.environment
-        environment["NOTIFY_SOCKET"] = socket.path
-        environment["WATCHDOG_USEC"] = "400000"  // pings every 0.2 s
-        let daemon = Process()
-        daemon.executableURL = Harness.executable
-        daemon.arguments = ["daemon", "--config", harness.url("styled.toml").path]
-        daemon.environment = environment
-        daemon.currentDirectoryURL = harness.root
-        _ = FileManager.default.createFile(atPath: harness.url("daemon.log").path, contents: nil)
-        daemon.standardError = try FileHandle(forWritingTo: harness.url("daemon.log"))
-        try daemon.run()
+        let daemon = try harness.startDaemon(log: harness.url("daemon.log"),
+                                             extraEnvironment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"])  // pings every 0.2 s
         let messages = socket.messages(for: 4)
         // SIGHUP with a profile added: RELOADING=1 (with the monotonic clock), then READY=1.
         try (String(contentsOf: harness.url("styled.toml"), encoding: .utf8) + "\n[[profile]]\nname = \"added\"\nmax_size = 9\n")
