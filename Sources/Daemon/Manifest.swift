@@ -39,6 +39,7 @@ struct JobParameters: Equatable {
     var histogramWeight: Double?
     var histogramLayers: [String]?
     var scales: Int?
+    var scaleFactor: Double?
     var scaleIterations: [Int]?
 
     /// The manifest keys, as written in job.toml and profiles.
@@ -46,7 +47,7 @@ struct JobParameters: Equatable {
         "content", "style", "size", "iterations", "content_weight", "style_weight", "tv_weight", "init", "seed", "model",
         "content_layers", "style_layers", "style_layer_weights", "style_scale", "optimizer", "history", "tolerance",
         "learning_rate", "pooling", "frame_every", "frame_delay", "animation_size", "format", "quality", "profile",
-        "preserve_colors", "histogram_weight", "histogram_layers", "scales", "scale_iterations",
+        "preserve_colors", "histogram_weight", "histogram_layers", "scales", "scale_factor", "scale_iterations",
     ]
 }
 
@@ -156,6 +157,8 @@ extension JobParameters {
         histogramWeight = try nonNegative("histogram_weight")
         histogramLayers = try strings("histogram_layers")
         scales = try integer("scales", 1...8)
+        scaleFactor = try number("scale_factor")
+        if let scaleFactor, !(1.1...4).contains(scaleFactor) { throw fail("scale_factor", "must be between 1.1 and 4 (e.g. 2, or 1.414 for √2)") }
         if let value = table["scale_iterations"] {
             let counts = value.array?.compactMap(\.int) ?? []
             guard counts.count == value.array?.count, !counts.isEmpty, counts.allSatisfy({ $0 >= 0 }) else {
@@ -262,7 +265,8 @@ extension JobParameters {
                                 reason: "has \(weights.count) weights for \(styleLayers.count) style layers")
         }
         let size = self.size ?? 512
-        let scaleSteps = CoarseToFine.schedule(size: size, scales: scales ?? 1, iterations: iterations ?? 500, split: scaleIterations,
+        let scaleSteps = CoarseToFine.schedule(size: size, scales: scales ?? 1, factor: scaleFactor ?? 2, iterations: iterations ?? 500,
+                                               split: scaleIterations,
                                                minimumSize: CoarseToFine.smallestSize)
         if let scaleIterations, scaleIterations.count != scaleSteps.count {
             throw ManifestError(file: file, field: "scale_iterations",

@@ -98,13 +98,17 @@ import Testing
         #expect(relativeError(gradient.data.map(Double.init), numeric) < 1e-3)
     }
 
-    @Test func coarseToFineHalvesTheSizeAndSpendsMostIterationsSmall() {
+    @Test func coarseToFineShrinksTheSizeByItsFactorAndSpendsMostIterationsSmall() {
         #expect(CoarseToFine.schedule(size: 512, scales: 3, iterations: 700, minimumSize: 64)
                 == [.init(size: 128, iterations: 400), .init(size: 256, iterations: 200), .init(size: 512, iterations: 100)])
         #expect(CoarseToFine.schedule(size: 512, scales: 3, iterations: 500, minimumSize: 64).map(\.iterations) == [287, 142, 71])
         #expect(CoarseToFine.schedule(size: 512, scales: 2, iterations: 0, split: [30, 250], minimumSize: 64).map(\.iterations) == [30, 250])
         #expect(CoarseToFine.schedule(size: 100, scales: 3, iterations: 50, minimumSize: 64) == [.init(size: 100, iterations: 50)])
         #expect(CoarseToFine.schedule(size: 300, scales: 1, iterations: 50, minimumSize: 64) == [.init(size: 300, iterations: 50)])
+        // √2 steps, each size taken from the full one so rounding does not pile up.
+        #expect(CoarseToFine.schedule(size: 512, scales: 5, factor: 2.0.squareRoot(), iterations: 31, minimumSize: 64).map(\.size)
+                == [128, 181, 256, 362, 512])
+        #expect(CoarseToFine.schedule(size: 100, scales: 4, factor: 1.5, iterations: 10, minimumSize: 64).map(\.size) == [67, 100])
         // The style's weight follows the pixels, keeping its balance with the content's.
         let quarter = CoarseToFine.settings(ObjectiveSettings(styleWeight: 1e4, histogramWeight: 8), pixelRatio: 0.25)
         #expect(quarter.styleWeight == 2500 && quarter.histogramWeight == 2 && quarter.contentWeight == 1)

@@ -48,6 +48,7 @@ import Testing
         ("broken", "size = [\n", "not valid TOML"),
         ("colours", "preserve_colors = \"chroma\"\n", "field `preserve_colors`: `chroma` is not one of the accepted values"),
         ("scales", "scales = 2\nscale_iterations = [1, 2, 3]\n", "field `scale_iterations`: has 3 counts for 1 scales (48 px)"),
+        ("scale factor", "scales = 2\nscale_factor = 1\n", "field `scale_factor`: must be between 1.1 and 4"),
     ])
     func badJobsFailNamingTheProblemAndChangeNothing(kind: String, extra: String, message: String) throws {
         let harness = try Harness()
