@@ -91,13 +91,14 @@ struct JobRenderer {
         let network = VGG(weights: weights, pooling: job.pooling)
         let objective = job.objective
         for (field, layers) in [("content_layers", job.contentLayers), ("style_layers", job.styleLayers),
-                                ("histogram_layers", objective.histogramWeight == 0 ? [] : job.histogramLayers)] {
+                                ("histogram_layers", objective.activeHistogramLayers)] {
             if let unknown = layers.first(where: { network.index(of: $0) == nil }) {
                 throw ManifestError(file: folder.manifestPath, field: field,
                                     reason: "\(job.model) has no layer `\(unknown)`; its layers are \(network.layerNames.joined(separator: ", "))")
             }
         }
-        let depth = (job.contentLayers + job.styleLayers).compactMap(network.index(of:)).max()! + 1
+        // Every layer the objective evaluates, histogram layers too, must fit the smallest scale.
+        let depth = (job.contentLayers + job.styleLayers + objective.activeHistogramLayers).compactMap(network.index(of:)).max()! + 1
         let smallest = contentOriginal.image.sizeForLongerSide(job.scales[0].size)
         guard min(smallest.width, smallest.height) >= network.minimumSide(forDepth: depth) else {
             throw ManifestError(file: folder.manifestPath, field: job.scales.count > 1 ? "scales" : "size",

@@ -29,7 +29,7 @@ public struct ObjectiveSettings: Sendable, Codable, Equatable {
     }
 
     /// The histogram layers in use: none when h = 0.
-    var activeHistogramLayers: [String] { histogramWeight == 0 ? [] : histogramLayers }
+    public var activeHistogramLayers: [String] { histogramWeight == 0 ? [] : histogramLayers }
 
     public var resolvedStyleLayerWeights: [Double] {
         styleLayerWeights ?? Array(repeating: 1 / Double(max(1, styleLayers.count)), count: styleLayers.count)

@@ -49,6 +49,8 @@ import Testing
         ("colours", "preserve_colors = \"chroma\"\n", "field `preserve_colors`: `chroma` is not one of the accepted values"),
         ("scales", "scales = 2\nscale_iterations = [1, 2, 3]\n", "field `scale_iterations`: has 3 counts for 1 scales (48 px)"),
         ("scale factor", "scales = 2\nscale_factor = 1\n", "field `scale_factor`: must be between 1.1 and 4"),
+        ("histogram depth", "content_layers = [\"block1_conv1\"]\nstyle_layers = [\"block1_conv1\"]\nhistogram_layers = [\"block5_conv1\"]\nhistogram_weight = 1\n",
+         "field `size`: at size 16 the content is 16×15, too small for block5_conv1"),
     ])
     func badJobsFailNamingTheProblemAndChangeNothing(kind: String, extra: String, message: String) throws {
         let harness = try Harness()
@@ -57,6 +59,7 @@ import Testing
         case "missing": manifest = manifest.replacingOccurrences(of: "\"style.jpg\"", with: "\"nothere.jpg\"")
         case "escape": manifest = manifest.replacingOccurrences(of: "\"content.jpg\"", with: "\"../../etc/passwd\"")
         case "symlink": manifest = manifest.replacingOccurrences(of: "\"content.jpg\"", with: "\"link.jpg\"")
+        case "histogram depth": manifest = manifest.replacingOccurrences(of: "size = 48", with: "size = 16")
         default: break
         }
         let job = try harness.makeJob(kind, manifest: manifest)
