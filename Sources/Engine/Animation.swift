@@ -18,7 +18,7 @@ public final class AnimationWriter {
         // giflib's EGifOpenFileName creates files readable by their owner only; an outbox is
         // read by others, so the file is opened here (0644 less the umask) and handed over.
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw FileError.system(path) }
         var error: Int32 = 0
         guard let file = EGifOpenFileHandle(descriptor, &error) else {
             Glibc.close(descriptor)
@@ -78,6 +78,8 @@ public final class AnimationWriter {
     deinit { try? close() }
 
     private static func failure(_ path: String, _ code: Int32) -> FileError {
-        FileError(path: path, reason: GifErrorString(code).map { String(cString: $0) } ?? "giflib error \(code)")
+        // A failed write leaves its errno (ENOSPC on a full disk), which callers decide by.
+        FileError(path: path, reason: GifErrorString(code).map { String(cString: $0) } ?? "giflib error \(code)",
+                  code: code == E_GIF_ERR_WRITE_FAILED ? errno : nil)
     }
 }

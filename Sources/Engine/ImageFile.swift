@@ -108,10 +108,10 @@ public enum ImageFile {
 /// between the check and the read is still cut off at the limit.
 public func readRegularFile(_ path: String, maxBytes: Int) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-    guard fd >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+    guard fd >= 0 else { throw FileError.system(path) }
     defer { close(fd) }
     var info = stat()
-    guard fstat(fd, &info) == 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+    guard fstat(fd, &info) == 0 else { throw FileError.system(path) }
     guard (info.st_mode & S_IFMT) == S_IFREG else {
         throw FileError(path: path, reason: "not a regular file")
     }
@@ -123,7 +123,7 @@ public func readRegularFile(_ path: String, maxBytes: Int) throws -> [UInt8] {
     while filled < bytes.count {
         let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
         if n < 0 && errno == EINTR { continue }
-        guard n >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+        guard n >= 0 else { throw FileError.system(path) }
         if n == 0 { break }
         filled += n
     }

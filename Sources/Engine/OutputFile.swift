@@ -9,7 +9,7 @@ public final class OutputFile {
     public init(path: String, truncate: Bool = false) throws {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0o644)
-        guard descriptor >= 0 else { throw FileError(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw FileError.system(path) }
     }
 
     public func append(_ bytes: some Collection<UInt8>) throws {
@@ -17,21 +17,21 @@ public final class OutputFile {
         while !buffer.isEmpty {
             let written = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw FileError(path: path, reason: "cannot write: \(String(cString: strerror(errno)))") }
+            guard written > 0 else { throw FileError.system(path, "cannot write") }
             buffer = buffer.dropFirst(written)
         }
     }
 
     /// Waits until the bytes written are on the disk.
     public func sync() throws {
-        guard fsync(descriptor) == 0 else { throw FileError(path: path, reason: "cannot sync: \(String(cString: strerror(errno)))") }
+        guard fsync(descriptor) == 0 else { throw FileError.system(path, "cannot sync") }
     }
 
     public func close() throws {
         guard descriptor >= 0 else { return }
         let status = Glibc.close(descriptor)
         descriptor = -1
-        guard status == 0 else { throw FileError(path: path, reason: "cannot close: \(String(cString: strerror(errno)))") }
+        guard status == 0 else { throw FileError.system(path, "cannot close") }
     }
 
     deinit { try? close() }
@@ -51,7 +51,7 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String, durable: Bool
         if durable { try file.sync() }
         try file.close()
         guard rename(temporary, path) == 0 else {
-            throw FileError(path: path, reason: "cannot rename into place: \(String(cString: strerror(errno)))")
+            throw FileError.system(path, "cannot rename into place")
         }
     } catch {
         unlink(temporary)
@@ -63,7 +63,7 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String, durable: Bool
 /// Syncs a folder, so that the names just created or renamed in it survive a power cut.
 public func syncFolder(_ path: String) throws {
     let descriptor = open(path.isEmpty ? "/" : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw FileError(path: path, reason: "cannot open folder: \(String(cString: strerror(errno)))") }
+    guard descriptor >= 0 else { throw FileError.system(path, "cannot open folder") }
     defer { close(descriptor) }
-    guard fsync(descriptor) == 0 else { throw FileError(path: path, reason: "cannot sync folder: \(String(cString: strerror(errno)))") }
+    guard fsync(descriptor) == 0 else { throw FileError.system(path, "cannot sync folder") }
 }
