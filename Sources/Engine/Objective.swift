@@ -1,4 +1,4 @@
-// The whole objective (../shared/spec/objective.md):
+// The whole objective (docs/objective.md):
 //   L = c · L_c + s · Σ_l w_l E_l + v · L_tv  [+ h · L_h, the histogram loss, when h ≠ 0]
 // evaluated with one forward pass to the deepest layer used and one backward pass.
 

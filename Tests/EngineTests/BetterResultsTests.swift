@@ -5,7 +5,7 @@ import Testing
 /// Colour preservation, the histogram loss and the coarse-to-fine schedule.
 @Suite struct BetterResultsTests {
     static func photo(_ name: String, side: Int) throws -> RGBImage {
-        try ImageFile.read(TestPaths.sharedImage(name)).resized(longerSide: side)
+        try ImageFile.read(TestPaths.image(name)).resized(longerSide: side)
     }
 
     /// The result's luminance with the content's chroma: I and Q are the content's wherever

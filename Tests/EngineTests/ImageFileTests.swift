@@ -12,7 +12,7 @@ import Testing
 
     @Test func jpegRoundTripAtQuality95IsClose() throws {
         let folder = try TemporaryFolder()
-        let photo = try ImageFile.read(TestPaths.sharedImage("fruits.jpg"))
+        let photo = try ImageFile.read(TestPaths.image("fruits.jpg"))
         let exact = RGBImage(rgb8: photo.rgb8(), width: photo.width, height: photo.height)
         try ImageFile.write(exact, to: folder.path("a.jpg"), format: .jpeg, quality: 95)
         let again = try ImageFile.read(folder.path("a.jpg"))
@@ -53,7 +53,7 @@ import Testing
         let folder = try TemporaryFolder()
         var png = try ImageFile.encode(randomImage(width: 40, height: 40, seed: 2), format: .png)
         png.removeLast(png.count / 2)
-        var jpeg = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.sharedImage("fruits.jpg"))))
+        var jpeg = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.image("fruits.jpg"))))
         jpeg.removeLast(jpeg.count / 2)
         let cases = [
             try folder.write(png, to: "truncated.png"),

@@ -1,15 +1,15 @@
 import Engine
 import Foundation
 
-/// Where the test inputs are: fixtures beside the tests, and the project's shared images
-/// (`../shared/images` next to the checkout).
+/// Where the test inputs are: fixtures beside the tests, and the small photographs in
+/// `Tests/Images` (their sources in `Tests/Images/SOURCES.md`).
 enum TestPaths {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    static let sharedImages = repository.deletingLastPathComponent().appendingPathComponent("shared/images")
+    static let images = repository.appendingPathComponent("Tests/Images")
 
     static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
-    static func sharedImage(_ name: String) -> String { sharedImages.appendingPathComponent(name).path }
+    static func image(_ name: String) -> String { images.appendingPathComponent(name).path }
 }
 
 /// A fresh temporary folder, removed when the test's scope ends.

@@ -9,8 +9,8 @@ final class Harness {
     let environment: [String: String]
 
     static let executable: URL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("styled")
-    static let sharedImages = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/images")
+    static let testImages = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Images")
 
     init(widthDivisor: Int = 16) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("styled-it-\(UUID().uuidString)")
@@ -56,7 +56,7 @@ final class Harness {
         let folder = url("jobs/\(name)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (source, target) in [(content, "content.jpg"), (style, "style.jpg")] {
-            let image = try ImageFile.read(Self.sharedImages.appendingPathComponent(source).path).resized(longerSide: 96)
+            let image = try ImageFile.read(Self.testImages.appendingPathComponent(source).path).resized(longerSide: 96)
             try ImageFile.write(image, to: folder.appendingPathComponent(target).path, format: .jpeg)
         }
         try manifest.write(to: folder.appendingPathComponent("job.toml"), atomically: true, encoding: .utf8)
