@@ -120,3 +120,36 @@ extension JobParameters {
         return (parameters, profile.name, job.keys.filter { profile.parameters.keys.contains($0) }.sorted())
     }
 }
+
+extension JobParameters {
+    /// A job folder's manifest over its profile: the parameters, the profile's name and the keys the job overrode.
+    static func read(_ folder: JobFolder, config: Config) throws -> (JobParameters, profile: String?, overrides: [String]) {
+        let table = try JobParameters.table(manifest: folder.manifestPath, maxBytes: 1 << 20)
+        return try merged(job: table, file: folder.manifestPath, config: config)
+    }
+}
+
+extension Config {
+    /// This server's limits on a job's size and length.
+    func checkLimits(_ job: ResolvedJob, file: String) throws {
+        guard job.iterations <= maxIterations else {
+            throw ManifestError(file: file, field: "iterations", reason: "\(job.iterations) is more than this server's limit of \(maxIterations)")
+        }
+        guard job.size <= maxSize else {
+            throw ManifestError(file: file, field: "size", reason: "\(job.size) is more than this server's limit of \(maxSize)")
+        }
+    }
+
+    /// This state folder's id, made once: it marks what this daemon leaves in inboxes and
+    /// outboxes that other daemons (with other state folders) may share.
+    func owner() throws -> String {
+        let file = state.appendingPathComponent("id").path
+        if let bytes = try? readRegularFile(file, maxBytes: 64) {
+            let id = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber }) { return id }
+        }
+        let id = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        try writeFileAtomically(Array((id + "\n").utf8), to: file, durable: true)
+        return id
+    }
+}

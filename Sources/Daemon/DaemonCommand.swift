@@ -22,7 +22,7 @@ struct DaemonCommand: ParsableCommand {
     func run() throws {
         let config = try Config.load(config)
         let logger = makeLogger(level: config.logLevel)
-        let service = Service(config: config, logger: logger, drain: drain)
+        let service = try Service(config: config, logger: logger, drain: drain)
         // Signals become a request to stop, handled at the next iteration boundary.
         var sources: [DispatchSourceSignal] = []
         for signalNumber in [SIGTERM, SIGINT] {

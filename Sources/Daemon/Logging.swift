@@ -30,6 +30,7 @@ struct SyslogStderrHandler: LogHandler {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let fields = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let line = "\(event.message)\(fields)".replacingOccurrences(of: "\n", with: "\\n")
+        ProgressLine.clear()  // a progress line on the terminal gives way; the next progress redraws it
         FileHandle.standardError.write(Data("<\(Self.priority(event.level))>\(line)\n".utf8))
     }
 }

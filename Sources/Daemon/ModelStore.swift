@@ -23,9 +23,11 @@ struct ModelStore {
     func load(_ name: String) throws -> VGGWeights {
         let file = path(of: name)
         guard FileManager.default.fileExists(atPath: file.path) else {
-            throw FileError(path: file.path, reason: "model \(name) is not in the cache; run `styled model fetch`")
+            throw ModelUnavailable(name: name, reason: "\(file.path): model \(name) is not in the cache; run `styled model fetch`")
         }
-        return try VGGWeights.load(path: file.path)
+        do { return try VGGWeights.load(path: file.path) } catch {
+            throw ModelUnavailable(name: name, reason: "\(error)")
+        }
     }
 
     /// Stores weights under `name` (written whole, then renamed into place).
@@ -33,4 +35,11 @@ struct ModelStore {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try writeFileAtomically(weights.safetensorsBytes(), to: path(of: name).path)
     }
+}
+
+/// A model that is missing or does not load (damaged, or its digest does not match).
+struct ModelUnavailable: Error, CustomStringConvertible {
+    var name: String
+    var reason: String
+    var description: String { reason }
 }

@@ -172,6 +172,7 @@ import Testing
         let processing = harness.url("state/processing")
         try FileManager.default.createDirectory(at: processing, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: harness.url("outbox"), withIntermediateDirectories: true)
+        try "t0\n".write(to: harness.url("state/id"), atomically: true, encoding: .utf8)  // the state folder's id, in its partial folders' names
         let claimed = try harness.makeJob("my.claimed", manifest: Self.tinyJob)                   // killed mid-render,
         let before = Harness.snapshot(claimed)
         try FileManager.default.moveItem(at: claimed, to: processing.appendingPathComponent("my.claimed"))
@@ -182,10 +183,10 @@ import Testing
             .write(to: processing.appendingPathComponent(".my.claimed.claim"), atomically: true, encoding: .utf8)
         try "".write(to: processing.appendingPathComponent(".my.claimed.running"), atomically: true, encoding: .utf8)
         try "".write(to: processing.appendingPathComponent(".gone.checkpoint"), atomically: true, encoding: .utf8)  // its job was filed
-        let finished = harness.url("outbox/.finished.partial")                                   // killed before the last rename
+        let finished = harness.url("outbox/.finished.t0.partial")                                   // killed before the last rename
         try FileManager.default.createDirectory(at: finished.appendingPathComponent("inputs"), withIntermediateDirectories: true)
         try "done".write(to: finished.appendingPathComponent("result.png"), atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(at: harness.url("outbox/.orphan.partial"), withIntermediateDirectories: true)  // no claim names it
+        try FileManager.default.createDirectory(at: harness.url("outbox/.orphan.t0.partial"), withIntermediateDirectories: true)  // no claim names it
         let result = try harness.run(["daemon", "--config", harness.url("styled.toml").path, "--drain"])
         #expect(result.status == 0, "\(result.error)")
         #expect(harness.outboxJobs() == ["finished", "my.claimed"])

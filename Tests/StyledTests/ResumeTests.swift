@@ -42,9 +42,9 @@ import Testing
         case .afterACheckpointWrite:
             harness.wait(seconds: 60, every: 0.001) { FileManager.default.fileExists(atPath: checkpoint) }
         case .midRender:
-            harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.url("outbox/.killed.partial")).count >= 25 }
+            harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.partial("killed")).count >= 25 }
         case .midSecondScale:
-            harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.url("outbox/.killed.partial")).count >= 21 + 25 }
+            harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.partial("killed")).count >= 21 + 25 }
         }
         Harness.kill9(daemon)
         #expect(reached)
@@ -75,13 +75,13 @@ import Testing
         _ = try harness.writeConfig()
         let before = try harness.drop("stopped", manifest: Self.job)
         let daemon = try harness.startDaemon()
-        #expect(harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.url("outbox/.stopped.partial")).count >= 15 })
+        #expect(harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.partial("stopped")).count >= 15 })
         let signalled = Date()
         daemon.terminate()
         daemon.waitUntilExit()
         #expect(Date().timeIntervalSince(signalled) < 10)
         #expect(daemon.terminationStatus == 0)
-        let partial = harness.url("outbox/.stopped.partial")
+        let partial = harness.partial("stopped")
         let stoppedAt = Harness.logRecords(partial).last!.iteration
         let jobLog = try String(contentsOf: partial.appendingPathComponent("job.log"), encoding: .utf8)
         #expect(jobLog.contains("stopped by a signal at iteration \(stoppedAt)"), "\(jobLog)")
@@ -155,17 +155,19 @@ import Testing
 
             """.write(to: harness.url("styled.toml"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(at: harness.url("disk/inbox"), withIntermediateDirectories: true)
-        // Leave ~1 MB: less than the first checkpoint (the L-BFGS-B state at 64 px is ~2 MB).
-        let ballast = disk.appendingPathComponent("ballast")
-        var space = statvfs()
-        statvfs(disk.path, &space)
-        try Data(count: Int(space.f_bavail) * Int(space.f_frsize) - 1 << 20).write(to: ballast)
         let job = try harness.makeJob("first", manifest: Self.job)
         let firstBefore = Harness.snapshot(job)
         try FileManager.default.moveItem(at: job, to: harness.url("disk/inbox/first"))
         let log = harness.url("daemon.log")
         let daemon = try harness.startDaemon(log: log)
         defer { if daemon.isRunning { Harness.kill9(daemon) } }
+        // The job fits when it is claimed (its need is estimated first); then the disk fills up,
+        // leaving ~1 MB: less than the first checkpoint (the L-BFGS-B state at 64 px is ~2 MB).
+        #expect(harness.wait(seconds: 30, every: 0.001) { FileManager.default.fileExists(atPath: harness.url("disk/state/processing/first").path) })
+        let ballast = disk.appendingPathComponent("ballast")
+        var space = statvfs()
+        statvfs(disk.path, &space)
+        try Data(count: Int(space.f_bavail) * Int(space.f_frsize) - 1 << 20).write(to: ballast)
         #expect(harness.wait(seconds: 60) { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("disk full") })
         let second = try harness.makeJob("second", manifest: DaemonTests.tinyJob)
         let secondBefore = Harness.snapshot(second)

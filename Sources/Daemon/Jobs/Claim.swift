@@ -8,10 +8,16 @@ import Foundation
 ///                        render, it means the last one never ended: a crash, a kill or a
 ///                        hang. Removing it needs no disk space, so even a full disk allows
 ///                        a clean stop to be told from a crash.
+/// The claim record is written before each step it describes (see `Claims`), so that after
+/// a crash the record alone says which step was reached.
 struct Claim: Codable {
     /// The inbox the job was claimed from; its outbox receives the job.
     var inbox: String
-    /// The job's partial output folder in that outbox, once made.
+    /// The job's name as dropped (the folder in `processing/` may carry a `-N` suffix).
+    var name: String?
+    /// Where the job waited in its inbox, claimed but not yet brought to the state folder.
+    var source: String?
+    /// The job's partial output folder in that outbox.
     var partial: String?
     /// Renders of this job that never ended.
     var crashes: Int
