@@ -128,7 +128,8 @@ import Testing
         #expect(status.output.contains("waiting: ") && status.output.contains("medium") && status.output.contains("free"), "\(status.output)")
         try FileManager.default.removeItem(at: ballast)
         #expect(harness.wait(seconds: 60) { FileManager.default.fileExists(atPath: harness.url("disk/outbox/medium/result.png").path) })
-        let claims = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "claimed job=medium").count - 1
+        let lines = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n")
+        let claims = lines.filter { $0.hasPrefix("<6>claimed ") && $0.hasSuffix(" job=medium") }.count
         #expect(claims == 1, "medium was claimed \(claims) times")
     }
 }

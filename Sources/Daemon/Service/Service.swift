@@ -61,6 +61,7 @@ final class Service: @unchecked Sendable {
         logger.info("watching \(config.inboxes.map(\.path.path).joined(separator: ", "))", metadata: ["drain": "\(drain)"])
         for line in claims.recover(inboxes: config.inboxes) { logger.notice("\(line)") }
         notifier.ready(status: "watching \(config.inboxes.count) inbox(es)")
+        telemetry.publish()
         startWatchdog()
         while !condition.withLock({ stopping }) {
             let configuration = config

@@ -63,6 +63,8 @@ final class Telemetry: @unchecked Sendable {
 
     // MARK: Events
 
+    /// Writes the status as it is (at start, so that a status exists from the first moment).
+    func publish() { update(force: true) { _ in } }
     func claimed() { update(force: true) { $0.received += 1 } }
     func started(_ key: String, job: String, inbox: String) {
         update(force: true) { $0.running[key] = RunningJob(job: job, inbox: inbox, iteration: 0, iterations: 0) }
