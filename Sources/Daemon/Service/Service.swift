@@ -73,6 +73,7 @@ final class Service: @unchecked Sendable {
             var started = 0
             for (folder, inbox) in resumable.map({ ($0, Optional<Config.Inbox>.none) }) + scan.ready.map({ ($0.folder, Optional($0.inbox)) }) {
                 guard pause == nil, condition.withLock({ running.count + started < configuration.jobsAtOnce }) else { break }
+                if condition.withLock({ running.contains(folder.path) }) { continue }  // its claim is under way
                 switch fit(folder, configuration) {
                 case .wait(let reason): waiting.append(.init(job: folder.path, reason: reason))
                 case .fits: start(folder, inbox: inbox, configuration, refusal: nil); started += 1
