@@ -23,13 +23,13 @@ import Testing
         #expect(first.isRunning)
     }
 
-    /// Two daemons with state folders of their own share one inbox and one outbox: each of
-    /// ten jobs is rendered once (no `-2` copies, no error.json), and neither removes what
-    /// the other is writing.
+    /// Two daemons with state folders of their own share one inbox and one outbox; the second
+    /// starts while the first renders. Each of six jobs is rendered once (no `-2` copies, no
+    /// error.json), and neither touches the partial folders the other is writing.
     @Test func daemonsWithTheirOwnStateShareAnInboxAndEachJobIsClaimedOnce() throws {
-        let harness = try Harness()
+        let harness = try Harness(widthDivisor: 2)
         let configs = try ["a", "b"].map { try harness.writeConfig(inbox: "inbox", outbox: "outbox", state: "state-\($0)", extra: "jobs_at_once = 2") }
-        let daemons = try configs.map { config -> Process in
+        func start(_ config: String) throws -> Process {
             let process = Process()
             process.executableURL = Harness.executable
             process.arguments = ["daemon", "--config", config]
@@ -39,15 +39,18 @@ import Testing
             try process.run()
             return process
         }
+        let names = (0..<6).map { "job-\($0)" }
+        for name in names { try harness.drop(name, manifest: ResumeTests.job) }
+        var daemons = [try start(configs[0])]
         defer { daemons.forEach { if $0.isRunning { Harness.kill9($0) } } }
-        let names = (0..<10).map { "job-\($0)" }
-        for name in names { try harness.drop(name, manifest: DaemonTests.tinyJob) }
-        #expect(harness.wait(seconds: 180) { harness.outboxJobs().count >= names.count })
+        #expect(harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.partial("job-0")).count >= 5 })
+        daemons.append(try start(configs[1]))
+        #expect(harness.wait(seconds: 240) { harness.outboxJobs().count >= names.count })
         Thread.sleep(forTimeInterval: 2)  // a second rendering of any job would show up now
         #expect(harness.outboxJobs() == names.sorted())
         for name in names {
             #expect(!FileManager.default.fileExists(atPath: harness.url("outbox/\(name)/error.json").path), "\(name) failed")
-            #expect(FileManager.default.fileExists(atPath: harness.url("outbox/\(name)/result.png").path), "\(name) has no result")
+            #expect(Harness.logRecords(harness.url("outbox/\(name)")).map(\.iteration) == Array(0...60), "\(name)")
         }
         daemons.forEach { $0.terminate(); $0.waitUntilExit() }
         #expect(daemons.allSatisfy { $0.terminationStatus == 0 })
