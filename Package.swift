@@ -7,7 +7,7 @@ let package = Package(
     name: "styled",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "styled", targets: ["Daemon"]),
+        .executable(name: "styled", targets: ["styled"]),
         .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
@@ -33,18 +33,24 @@ let package = Package(
             dependencies: ["COpenBLAS", "CGIF", "CLBFGSB", "CCrypto", "ImageCodecs"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
-        .executableTarget(
+        // Everything about files, jobs and services, as a library so that tests can call the
+        // parsing and the service directly; `styled` is only its entry point.
+        .target(
             name: "Daemon",
             dependencies: [
                 "Engine", "CInotifyTools", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            // The tests are built in release (the renders are too slow otherwise) and reach the
+            // daemon's internals with @testable, which release builds allow only with this.
+            swiftSettings: [.unsafeFlags(["-enable-testing"])]
         ),
+        .executableTarget(name: "styled", dependencies: ["Daemon"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
-        // Runs the `styled` executable itself, as users and services do.
-        .testTarget(name: "StyledTests", dependencies: ["Engine", "Daemon"]),
+        // Runs the `styled` executable itself, as users and services do, and the daemon's parts.
+        .testTarget(name: "StyledTests", dependencies: ["Engine", "Daemon", "styled"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -46,14 +46,14 @@ struct Config {
         do {
             let bytes = try readRegularFile(path, maxBytes: 1 << 20)
             table = try TOMLTable(string: String(decoding: bytes, as: UTF8.self))
-        } catch let error as FileError { throw ManifestError(file: path, field: nil, reason: error.reason) } catch {
-            throw ManifestError(file: path, field: nil, reason: "not valid TOML: \(error)")
+        } catch let error as FileError { throw ConfigError(file: path, field: nil, reason: error.reason) } catch {
+            throw ConfigError(file: path, field: nil, reason: "not valid TOML: \(error)")
         }
         return try Config(table: table, file: path)
     }
 
     init(table: TOMLTable, file: String) throws {
-        func fail(_ field: String, _ reason: String) -> ManifestError { ManifestError(file: file, field: field, reason: reason) }
+        func fail(_ field: String, _ reason: String) -> ConfigError { ConfigError(file: file, field: field, reason: reason) }
         self.file = file
         let known: Set<String> = ["inbox", "state", "models", "metrics", "jobs_at_once", "threads_per_job", "rescan_seconds",
                                   "checkpoint_seconds", "log_level", "limits", "profile"]
@@ -90,7 +90,9 @@ struct Config {
             }
             let parameters = TOMLTable()
             for key in profile.keys where key != "name" && key != "max_size" { parameters[key] = profile[key] }
-            _ = try JobParameters(table: parameters, file: "\(file) [profile \(name)]")  // its keys must be job parameters
+            do { _ = try JobParameters(table: parameters, file: "\(file) [profile \(name)]") } catch let error as ManifestError {  // its keys must be job parameters
+                throw ConfigError(file: error.file, field: error.field, reason: error.reason)
+            }
             return Profile(name: name, maxSize: maxSize, parameters: parameters)
         }
     }
@@ -100,6 +102,16 @@ struct Config {
         if let name { return profiles.first { $0.name == name } }
         return profiles.first { $0.maxSize >= size }
     }
+}
+
+/// A configuration file that cannot be used, with the field at fault and why. Not a job's
+/// fault: the daemon refuses to start (or a reload is refused) rather than failing jobs.
+struct ConfigError: Error, CustomStringConvertible, Equatable {
+    var file: String
+    var field: String?
+    var reason: String
+
+    var description: String { field.map { "\(file): field `\($0)`: \(reason)" } ?? "\(file): \(reason)" }
 }
 
 extension JobParameters {

@@ -1,10 +1,11 @@
 import ArgumentParser
 
-@main
-struct Styled: AsyncParsableCommand {
+public struct Styled: ParsableCommand {
+    public init() {}
+
     static let version = "0.1.0"
 
-    static let configuration = CommandConfiguration(
+    public static let configuration = CommandConfiguration(
         commandName: "styled",
         abstract: "Neural style transfer (Gatys, Ecker & Bethge) as a batch service.",
         version: version,

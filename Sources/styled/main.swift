@@ -1,0 +1,4 @@
+// The styled command: every subcommand lives in the Daemon library.
+import Daemon
+
+Styled.main()
