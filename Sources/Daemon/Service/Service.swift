@@ -165,13 +165,13 @@ final class Service: @unchecked Sendable {
             key = job.path
             condition.withLock { _ = running.insert(key) }
             telemetry.started(key, job: claim.name ?? job.lastPathComponent, inbox: inbox.path.path)
-            let run = JobRun(job: job, claim: claim, inbox: inbox, config: configuration, claims: claims, logger: logger,
-                             stopping: { [self] in condition.withLock { stopping } },
-                             onPlanned: { [self] in telemetry.planned(key, iterations: $0) },
-                             onProgress: { [self] report in
-                                 condition.withLock { lastProgress = Date() }
-                                 telemetry.progress(key, report)
-                             }, refusal: refusal)
+            let executor = LocalExecutor(config: configuration, stopping: { [self] in condition.withLock { stopping } },
+                                         onPlanned: { [self] in telemetry.planned(key, iterations: $0) },
+                                         onProgress: { [self] report in
+                                             condition.withLock { lastProgress = Date() }
+                                             telemetry.progress(key, report)
+                                         })
+            let run = JobRun(job: job, claim: claim, inbox: inbox, claims: claims, executor: executor, logger: logger, refusal: refusal)
             let outcome = run.run()
             switch outcome {
             case .done: telemetry.ended(key, .done)
