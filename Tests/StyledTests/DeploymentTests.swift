@@ -29,22 +29,12 @@ import Testing
     @Test func daemonsWithTheirOwnStateShareAnInboxAndEachJobIsClaimedOnce() throws {
         let harness = try Harness(widthDivisor: 2)
         let configs = try ["a", "b"].map { try harness.writeConfig(inbox: "inbox", outbox: "outbox", state: "state-\($0)", extra: "jobs_at_once = 2") }
-        func start(_ config: String) throws -> Process {
-            let process = Process()
-            process.executableURL = Harness.executable
-            process.arguments = ["daemon", "--config", config]
-            process.environment = harness.environment
-            process.currentDirectoryURL = harness.root
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            return process
-        }
         let names = (0..<6).map { "job-\($0)" }
         for name in names { try harness.drop(name, manifest: ResumeTests.job) }
-        var daemons = [try start(configs[0])]
+        var daemons = [try harness.startDaemon(config: configs[0])]
         defer { daemons.forEach { if $0.isRunning { Harness.kill9($0) } } }
         #expect(harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.partial("job-0")).count >= 5 })
-        daemons.append(try start(configs[1]))
+        daemons.append(try harness.startDaemon(config: configs[1]))
         #expect(harness.wait(seconds: 240) { harness.outboxJobs().count >= names.count })
         Thread.sleep(forTimeInterval: 2)  // a second rendering of any job would show up now
         #expect(harness.outboxJobs() == names.sorted())
@@ -73,13 +63,7 @@ import Testing
             try FileManager.default.moveItem(at: job, to: harness.url("in/inbox/\(name)"))
             return snapshot
         }
-        let process = Process()
-        process.executableURL = Harness.executable
-        process.arguments = ["daemon", "--config", config]
-        process.environment = harness.environment
-        process.currentDirectoryURL = harness.root
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        let process = try harness.startDaemon(config: config)
         #expect(harness.wait(seconds: 60, every: 0.01) { Harness.logRecords(harness.partial("one", outbox: "out/outbox")).count >= 25 })
         Harness.kill9(process)
         let result = try harness.run(["daemon", "--config", config, "--drain"])
@@ -121,7 +105,7 @@ import Testing
         let ballast = disk.appendingPathComponent("ballast")
         try Data(count: 8 << 20).write(to: ballast)
         let log = harness.url("daemon.log")
-        let process = try harness.startDaemon(["--config", config], log: log)
+        let process = try harness.startDaemon(config: config, log: log)
         defer { if process.isRunning { Harness.kill9(process) } }
         #expect(harness.wait(seconds: 60) { Set((try? FileManager.default.contentsOfDirectory(atPath: harness.url("disk/outbox").path)) ?? []).isSuperset(of: ["huge", "small"]) })
         let error = try JSONSerialization.jsonObject(with: Data(contentsOf: harness.url("disk/outbox/huge/error.json"))) as? [String: String]

@@ -126,12 +126,12 @@ extension Harness {
         return url("styled.toml").path
     }
 
-    /// Starts `styled daemon` in the background, its log appended to `log` if given, with
-    /// `extraEnvironment` over the harness's environment.
-    func startDaemon(_ arguments: [String] = [], log: URL? = nil, extraEnvironment: [String: String] = [:]) throws -> Process {
+    /// Starts `styled daemon` in the background on `config` (the harness's styled.toml if nil),
+    /// its log appended to `log` if given, with `extraEnvironment` over the harness's environment.
+    func startDaemon(_ arguments: [String] = [], config: String? = nil, log: URL? = nil, extraEnvironment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["daemon", "--config", url("styled.toml").path] + arguments
+        process.arguments = ["daemon", "--config", config ?? url("styled.toml").path] + arguments
         process.environment = environment.merging(extraEnvironment) { $1 }
         process.currentDirectoryURL = root
         if let log, !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
