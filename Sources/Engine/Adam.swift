@@ -10,9 +10,9 @@ public struct Adam: Sendable {
     public init(learningRate: Double = 4) { self.learningRate = learningRate }
 
     /// Minimises like `LBFGSB.minimize`, resuming from a state it took after an iteration.
-    public func minimize(x: inout [Double], lower: Double, upper: Double, iterations: Int, resume: OptimizerState? = nil,
-                         evaluate: ([Double], inout [Double]) -> Double,
-                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) -> LBFGSB.Stop {
+    public func minimize<Failure: Error>(x: inout [Double], lower: Double, upper: Double, iterations: Int, resume: OptimizerState? = nil,
+                                         evaluate: ([Double], inout [Double]) throws(Failure) -> Double,
+                                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) throws(Failure) -> LBFGSB.Stop {
         var g = [Double](repeating: 0, count: x.count)
         var first = g, second = g
         var begin = 0, evaluations = 0
@@ -26,7 +26,7 @@ public struct Adam: Sendable {
         // Each iterate is evaluated before it is reported, so its loss terms are its own. A
         // resumed run evaluates its first iterate again (for the gradient) without reporting it.
         for iteration in begin...iterations {
-            _ = evaluate(x, &g)
+            _ = try evaluate(x, &g)
             evaluations += 1
             if iteration > begin {
                 let state = {

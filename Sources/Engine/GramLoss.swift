@@ -52,6 +52,9 @@ public enum GramLoss {
     public static func evaluate(features: Tensor, target: GramMatrix) -> (loss: Double, gradient: Tensor) {
         let n = features.channels, m = features.plane
         precondition(target.size == n, "style target has \(target.size) channels, the layer \(n)")
+        // An image too small to reach the layer leaves it no positions: nothing to match, where
+        // the formula would give x/0 (an infinite loss).
+        guard m > 0 else { return (0, Tensor(channels: n, height: features.height, width: features.width)) }
         let g = gram(features)
         let scale = 1 / (Double(n) * Double(n) * Double(m) * Double(m))
         var sum = 0.0

@@ -105,10 +105,16 @@ public enum ImageFile {
 
 /// Reads a whole file that must be a regular file no larger than `maxBytes`. The checks are
 /// made on the opened descriptor, so a FIFO never blocks the reader and a file that grows
-/// between the check and the read is still cut off at the limit.
-public func readRegularFile(_ path: String, maxBytes: Int) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-    guard fd >= 0 else { throw FileError.system(path) }
+/// between the check and the read is still cut off at the limit. Unless `followLinks`, a
+/// symbolic link is refused by the open itself (O_NOFOLLOW), never read through.
+public func readRegularFile(_ path: String, maxBytes: Int, followLinks: Bool = true) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
+    guard fd >= 0 else {
+        guard followLinks || errno != ELOOP else {
+            throw FileError(path: path, reason: "is a symbolic link, which is not followed: put the file itself in its place", code: ELOOP)
+        }
+        throw FileError.system(path)
+    }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw FileError.system(path) }

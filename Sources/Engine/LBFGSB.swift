@@ -18,8 +18,10 @@ public struct LBFGSB: Sendable {
         self.tolerance = tolerance
     }
 
+    /// Why a render stopped; `nonFiniteLoss` names the iteration whose loss or gradient
+    /// overflowed (0 is the start), which is never reported.
     public enum Stop: Equatable, Sendable {
-        case iterations, converged(String), cancelled, abnormal(String)
+        case iterations, converged(String), cancelled, abnormal(String), nonFiniteLoss(iteration: Int)
     }
 
     /// Minimises f over x within [lower, upper] (the same bounds for every variable).
@@ -27,10 +29,11 @@ public struct LBFGSB: Sendable {
     /// called after each iteration with its number, the evaluations so far, the iterate (the
     /// point evaluated last) and a way to take the optimiser's state there, and returns false
     /// to stop. Given the `resume` state taken after iteration k, the run goes on from k + 1
-    /// exactly as it would have without the stop (x is taken from the state).
-    public func minimize(x: inout [Double], lower: Double, upper: Double, iterations: Int, resume: OptimizerState? = nil,
-                         evaluate: ([Double], inout [Double]) -> Double,
-                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) -> Stop {
+    /// exactly as it would have without the stop (x is taken from the state). An error thrown
+    /// by `evaluate` ends the run.
+    public func minimize<Failure: Error>(x: inout [Double], lower: Double, upper: Double, iterations: Int, resume: OptimizerState? = nil,
+                                         evaluate: ([Double], inout [Double]) throws(Failure) -> Double,
+                                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) throws(Failure) -> Stop {
         var n = Int32(x.count), m = Int32(history)
         let lowerBounds = [Double](repeating: lower, count: x.count)
         let upperBounds = [Double](repeating: upper, count: x.count)
@@ -65,7 +68,7 @@ public struct LBFGSB: Sendable {
                     &task, &iprint, &csave, &lsave, &isave, &dsave, 60, 60)
             let message = Self.text(task)
             if message.hasPrefix("FG") {
-                f = evaluate(x, &g)
+                f = try evaluate(x, &g)
                 evaluations += 1
             } else if message.hasPrefix("NEW_X") {
                 iteration += 1

@@ -36,9 +36,20 @@ public struct SafetensorsFile {
         for (name, value) in header where name != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                   let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int],
-                  offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= payload.count
+                  offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= payload.count,
+                  let count = Self.count(of: shape), count <= payload.count
             else { throw fail("malformed header entry for \(name)") }
             entries[name] = Entry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
+        }
+    }
+
+    /// The number of values of a shape; nil for a negative side or a product too large to be
+    /// a count (so that a hostile header cannot overflow the arithmetic on it).
+    private static func count(of shape: [Int]) -> Int? {
+        shape.reduce(1 as Int?) { count, side in
+            guard let count, side >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: side)
+            return overflow ? nil : product
         }
     }
 

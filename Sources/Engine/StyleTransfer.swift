@@ -70,10 +70,12 @@ public struct StyleTransfer: Sendable {
                                        data: (0..<3 * width * height).map { _ in Float.random(in: 0...255, using: &generator) }))
     }
 
-    /// Optimises from `start`; `onIteration` gets iteration 0 (the start) and every iteration
-    /// after, and returns false to stop early. Where `wantsCheckpoint(iteration)` is true, the
-    /// report carries a checkpoint; rendering again with `resume:` that checkpoint goes on from
-    /// the iteration after it, exactly (no iteration 0 then). Returns the last image and why it stopped.
+    /// Optimises from `start`; `onIteration` gets iteration 0 (the start, evaluated even when
+    /// there are no iterations to run) and every iteration after, and returns false to stop
+    /// early. Where `wantsCheckpoint(iteration)` is true, the report carries a checkpoint;
+    /// rendering again with `resume:` that checkpoint goes on from the iteration after it,
+    /// exactly (no iteration 0 then). Returns the last image and why it stopped: a loss or
+    /// gradient that overflows stops the render before anything sees it (`nonFiniteLoss`).
     public func render(from start: RGBImage, settings: RenderSettings, resume: RenderCheckpoint? = nil,
                        wantsCheckpoint: (Int) -> Bool = { _ in false },
                        onIteration: (IterationReport) -> Bool) -> (image: RGBImage, stop: LBFGSB.Stop) {
@@ -87,31 +89,53 @@ public struct StyleTransfer: Sendable {
         var x = start.pixels.data.map { Double(min(255, max(0, $0))) }
         var lastTerms: LossTerms?
         var evaluations = resume?.state.evaluations ?? 0
+        var lastIteration = resume?.iteration ?? 0
         var stoppedByCaller = false
-        let evaluate: ([Double], inout [Double]) -> Double = { point, gradient in
+        func evaluate(_ point: [Double], _ gradient: inout [Double]) throws(NonFiniteEvaluation) -> Double {
             let (terms, g) = objective.evaluate(image(point))
             evaluations += 1
+            let isStart = resume == nil && evaluations == 1
+            // A weight beyond float32's range overflows the gradient while the loss may still be
+            // finite; either would derail the optimiser, and neither can be logged.
+            guard terms.total.isFinite, g.data.allSatisfy(\.isFinite) else {
+                throw NonFiniteEvaluation(iteration: isStart ? 0 : lastIteration + 1)
+            }
             lastTerms = terms
             for i in gradient.indices { gradient[i] = Double(g.data[i]) }
-            if evaluations == 1 && !onIteration(IterationReport(iteration: 0, evaluations: 1, terms: terms, seconds: elapsed(), image: image(point))) {
+            if isStart && !onIteration(IterationReport(iteration: 0, evaluations: 1, terms: terms, seconds: elapsed(), image: image(point))) {
                 stoppedByCaller = true
             }
             return terms.total
         }
         // Both optimisers report an iterate that was the point evaluated last.
         let report: (Int, Int, [Double], () -> OptimizerState) -> Bool = { iteration, evaluationCount, point, state in
+            lastIteration = iteration
             let seconds = elapsed()
             let checkpoint = wantsCheckpoint(iteration)
                 ? RenderCheckpoint(width: shape.width, height: shape.height, seconds: seconds, state: state()) : nil
             return !stoppedByCaller && onIteration(IterationReport(iteration: iteration, evaluations: evaluationCount, terms: lastTerms!,
                                                                    seconds: seconds, image: image(point), checkpoint: checkpoint))
         }
-        let stop = switch settings.optimizer {
-        case .lbfgsb: settings.lbfgsb.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, resume: resume?.state,
-                                               evaluate: evaluate, onIteration: report)
-        case .adam: settings.adam.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, resume: resume?.state,
-                                           evaluate: evaluate, onIteration: report)
+        do throws(NonFiniteEvaluation) {
+            let stop = switch settings.optimizer {
+            case .lbfgsb: try settings.lbfgsb.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, resume: resume?.state,
+                                                       evaluate: evaluate, onIteration: report)
+            case .adam: try settings.adam.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, resume: resume?.state,
+                                                   evaluate: evaluate, onIteration: report)
+            }
+            // With no iterations to run the optimisers evaluate nothing; the start still is, to be reported and checked.
+            if resume == nil && evaluations == 0 {
+                var gradient = [Double](repeating: 0, count: x.count)
+                _ = try evaluate(x, &gradient)
+            }
+            return (image(x), stoppedByCaller ? .cancelled : stop)
+        } catch {
+            return (image(x), .nonFiniteLoss(iteration: error.iteration))
         }
-        return (image(x), stoppedByCaller ? .cancelled : stop)
     }
+}
+
+/// Thrown by an evaluation to stop the optimiser: the loss or its gradient at this iteration overflowed.
+private struct NonFiniteEvaluation: Error {
+    var iteration: Int
 }
