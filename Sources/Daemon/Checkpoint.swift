@@ -55,6 +55,14 @@ struct SavedRender {
             if name.hasPrefix("real.") { reals[String(name.dropFirst(5))] = try file.values(name, as: Double.self, path: path) }
             if name.hasPrefix("int.") { integers[String(name.dropFirst(4))] = try file.values(name, as: Int32.self, path: path) }
         }
+        // What a resumed render takes as it is: the scale it indexes, the log it goes on from and
+        // the image it starts from (width × height pixels, each channel within 0…255).
+        let pixels = reals["x"] ?? []
+        guard header.job.scales.indices.contains(header.scale), !header.records.isEmpty, header.width > 0, header.height > 0,
+              pixels.count % 3 == 0, pixels.count / 3 % header.width == 0, pixels.count / 3 / header.width == header.height,
+              pixels.allSatisfy({ (0...255).contains($0) }) else {
+            throw FileError(path: path, reason: "not a checkpoint of its job: its scale, log or image does not fit")
+        }
         let state = OptimizerState(optimizer: header.optimizer, iteration: header.iteration, evaluations: header.evaluations,
                                    reals: reals, integers: integers, texts: header.texts)
         return SavedRender(job: header.job, scale: header.scale, checkpoint: RenderCheckpoint(width: header.width, height: header.height, seconds: header.seconds, state: state),

@@ -1,62 +1,6 @@
 import Engine
 import Foundation
 
-/// One line of `log.jsonl`: the loss terms after an iteration (iteration 0 is the start),
-/// counted over the whole render, and the scale (longer side) it ran at. Where a coarse-to-
-/// fine render moves to the next scale, a record with the same iteration gives the loss of
-/// the enlarged image under that scale's objective.
-struct LogRecord: Codable, Equatable {
-    var iteration: Int
-    var scale: Int
-    var loss: Double
-    var content: Double
-    var style: Double
-    var styleLayers: [String: Double]
-    var tv: Double
-    var histogram: Double
-    var evaluations: Int
-    var seconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case iteration, scale, loss, content, style, tv, histogram, evaluations, seconds
-        case styleLayers = "style_layers"
-    }
-
-    init(_ report: IterationReport, scale: Int) {
-        iteration = report.iteration
-        self.scale = scale
-        loss = report.terms.total
-        content = report.terms.content
-        style = report.terms.style
-        styleLayers = report.terms.styleLayers
-        tv = report.terms.tv
-        histogram = report.terms.histogram
-        evaluations = report.evaluations
-        seconds = report.seconds
-    }
-}
-
-/// `report.json`: everything needed to know what was rendered and how.
-struct RenderReport: Codable {
-    struct Model: Codable { var name: String; var architecture: String; var input: String; var sha256: String; var source: String }
-    struct Picture: Codable { var file: String; var originalWidth: Int; var originalHeight: Int; var width: Int; var height: Int; var weight: Double? }
-
-    var styledVersion: String
-    var parameters: ResolvedJob
-    var profile: String?
-    var overrides: [String]?
-    var model: Model
-    var content: Picture
-    var styles: [Picture]
-    var iterations: Int
-    var evaluations: Int
-    var stop: String
-    var wallSeconds: Double
-    var secondsPerIteration: Double
-    var final: LogRecord
-    var outputs: [String]
-}
-
 /// Where a render finds its model and Gram cache, and what it may read.
 struct RenderEnvironment {
     var models: ModelStore
@@ -70,6 +14,17 @@ struct Checkpoints {
     var wanted: (Int) -> Bool
     /// Keeps one (durably); a failure stops the render with that error.
     var save: (SavedRender) throws -> Void
+}
+
+/// A render whose loss (or its gradient) overflowed floating point: the weights are too large.
+struct NonFiniteLoss: Error, CustomStringConvertible {
+    var iteration: Int
+    var job: ResolvedJob
+
+    var description: String {
+        "the loss became non-finite at iteration \(iteration) with content_weight \(job.contentWeight), style_weight \(job.styleWeight), "
+            + "tv_weight \(job.tvWeight) and histogram_weight \(job.histogramWeight); make the largest of them smaller"
+    }
 }
 
 /// Renders one job folder into an output folder: the result, `log.jsonl`, the frames and
@@ -98,11 +53,18 @@ struct JobRenderer {
             }
         }
         // Every layer the objective evaluates, histogram layers too, must fit the smallest scale.
-        let depth = (job.contentLayers + job.styleLayers + objective.activeHistogramLayers).compactMap(network.index(of:)).max()! + 1
+        let depth = ((job.contentLayers + job.styleLayers + objective.activeHistogramLayers).compactMap(network.index(of:)).max() ?? -1) + 1
         let smallest = contentOriginal.image.sizeForLongerSide(job.scales[0].size)
         guard min(smallest.width, smallest.height) >= network.minimumSide(forDepth: depth) else {
             throw ManifestError(file: folder.manifestPath, field: job.scales.count > 1 ? "scales" : "size",
                                 reason: "at size \(job.scales[0].size) the content is \(smallest.width)×\(smallest.height), too small for \(network.layerNames[depth - 1]) (needs \(network.minimumSide(forDepth: depth)) px a side)")
+        }
+        // A checkpoint whose image is not the content's size at its scale (the content changed
+        // under it) cannot be gone on from: the render starts over.
+        let resume = resume.flatMap { saved -> SavedRender? in
+            guard job.scales.indices.contains(saved.scale) else { return nil }
+            let side = contentOriginal.image.sizeForLongerSide(job.scales[saved.scale].size)
+            return saved.checkpoint.width == side.width && saved.checkpoint.height == side.height ? saved : nil
         }
 
         // The log and frames start over from the checkpoint (or from nothing): what an
@@ -179,13 +141,15 @@ struct JobRenderer {
                 return onIteration(report)
             }
             if let writeError { throw writeError }
+            if case .nonFiniteLoss(let iteration) = rendered.stop { throw NonFiniteLoss(iteration: iterationsBefore + iteration, job: job) }
             result = rendered
             previous = rendered.image
             if rendered.stop == .cancelled { break }
         }
         try log.close()
-        guard let result, let inputs else { throw FileError(path: output.path, reason: "the checkpoint is past the job's last scale") }
-        let last = records.last!
+        guard let result, let inputs, let last = records.last else {
+            throw FileError(path: output.path, reason: "the checkpoint is past the job's last scale")
+        }
         let final = inputs.present(result.image)
         guard result.stop != .cancelled else {
             return report(job: job, overrides: overrides, weights: weights, content: contentOriginal.image, inputs: inputs,
@@ -233,48 +197,6 @@ struct JobRenderer {
             final: last, outputs: outputs)
     }
 
-    /// What one scale renders: the content and styles at its size, prepared for the colour
-    /// mode, the styles' Grams (from the cache when it has them), and how a rendered image is
-    /// shown (for luminance-only transfer: with the content's chroma put back).
-    struct ScaleInputs {
-        var content: RGBImage
-        var styles: [(image: RGBImage, weight: Double)]
-        var grams: [[String: GramMatrix]]
-        var pictures: [RenderReport.Picture]
-        var present: (RGBImage) -> RGBImage
-    }
-
-    private func inputs(at size: Int, job: ResolvedJob, folder: JobFolder, content original: (image: RGBImage, digest: String),
-                        styles originals: [(image: RGBImage, digest: String)], network: VGG, depth: Int, modelDigest: String) throws -> ScaleInputs {
-        let content = original.image.resized(longerSide: size)
-        let styleSide = max(network.minimumSide(forDepth: depth), Int((job.styleScale * Double(size)).rounded()))
-        // A recoloured style's Grams depend on the content it was matched to.
-        let variant = job.preserveColors == .none ? "" : "\(job.preserveColors.rawValue) \(original.digest) \(content.width)x\(content.height)"
-        var inputs = ScaleInputs(content: job.preserveColors == .luminance ? ColourTransfer.grey(content) : content,
-                                 styles: [], grams: [], pictures: [],
-                                 present: job.preserveColors == .luminance ? { ColourTransfer.combine(luminanceOf: $0, chromaOf: content) } : { $0 })
-        for (style, (styleOriginal, digest)) in zip(job.style, originals) {
-            let resized = styleOriginal.resized(longerSide: styleSide)
-            let image = switch job.preserveColors {
-            case .none: resized
-            case .luminance: ColourTransfer.luminance(of: resized, matchedTo: content)
-            case .histogram: ColourTransfer.matchColourStatistics(of: resized, to: content)
-            }
-            let key = environment.grams.key(imageDigest: digest, width: image.width, height: image.height, modelDigest: modelDigest,
-                                            pooling: job.pooling, layers: job.styleLayers, variant: variant)
-            let grams = environment.grams.load(key, layers: job.styleLayers) ?? {
-                let computed = Targets.grams(of: image, network: network, layers: job.styleLayers)
-                environment.grams.store(computed, key: key)
-                return computed
-            }()
-            inputs.styles.append((image, style.weight))
-            inputs.grams.append(grams)
-            inputs.pictures.append(.init(file: style.image, originalWidth: styleOriginal.width, originalHeight: styleOriginal.height,
-                                         width: image.width, height: image.height, weight: style.weight))
-        }
-        return inputs
-    }
-
     func writeReport(_ report: RenderReport, to output: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -286,7 +208,7 @@ struct JobRenderer {
     private func readImage(folder: JobFolder, name: String, field: String) throws -> (image: RGBImage, digest: String) {
         let path = try folder.file(name, field: field)
         do {
-            let bytes = try readRegularFile(path, maxBytes: environment.limits.maxFileBytes)
+            let bytes = try readRegularFile(path, maxBytes: environment.limits.maxFileBytes, followLinks: false)
             return (try ImageFile.decode(bytes, name: path, limits: environment.limits), SHA256.hex(bytes))
         } catch let error as FileError {
             throw ManifestError(file: folder.manifestPath, field: field, reason: error.description)

@@ -105,7 +105,7 @@ extension JobParameters {
         content = try string("content")
         if let value = table["style"] {
             let entries: [TOMLValueConvertible] = value.array.map { Array($0) } ?? [value]
-            style = try entries.enumerated().map { index, entry in
+            let styles = try entries.enumerated().map { index, entry in
                 if let name = entry.string { return Style(image: name, weight: 1) }
                 guard let item = entry.table, let image = item["image"]?.string else {
                     throw fail("style", "entry \(index + 1) must be a file name or { image = \"…\", weight = … }")
@@ -117,10 +117,12 @@ extension JobParameters {
                 guard weight > 0, weight.isFinite else { throw fail("style", "entry \(index + 1): weight must be a number > 0") }
                 return Style(image: image, weight: weight)
             }
-            if style!.isEmpty { throw fail("style", "needs at least one style image") }
+            if styles.isEmpty { throw fail("style", "needs at least one style image") }
+            style = styles
         }
         size = try integer("size", 16...16384)
-        iterations = try integer("iterations", 0...1_000_000)
+        let iterationCounts = 0...1_000_000
+        iterations = try integer("iterations", iterationCounts)
         contentWeight = try nonNegative("content_weight")
         styleWeight = try nonNegative("style_weight")
         tvWeight = try nonNegative("tv_weight")
@@ -161,8 +163,9 @@ extension JobParameters {
         if let scaleFactor, !(1.1...4).contains(scaleFactor) { throw fail("scale_factor", "must be between 1.1 and 4 (e.g. 2, or 1.414 for √2)") }
         if let value = table["scale_iterations"] {
             let counts = value.array?.compactMap(\.int) ?? []
-            guard counts.count == value.array?.count, !counts.isEmpty, counts.allSatisfy({ $0 >= 0 }) else {
-                throw fail("scale_iterations", "must be a list of whole numbers ≥ 0, one per scale, smallest first")
+            // Each within `iterations`' range, so that their sum cannot overflow.
+            guard counts.count == value.array?.count, !counts.isEmpty, counts.allSatisfy(iterationCounts.contains) else {
+                throw fail("scale_iterations", "must be a list of whole numbers from 0 to \(iterationCounts.upperBound), one per scale, smallest first")
             }
             scaleIterations = counts
         }
@@ -171,7 +174,8 @@ extension JobParameters {
     /// Reads `job.toml` (at most `maxBytes`) as a table, for merging with a profile.
     static func table(manifest path: String, maxBytes: Int = 1 << 20) throws -> TOMLTable {
         let bytes: [UInt8]
-        do { bytes = try readRegularFile(path, maxBytes: maxBytes) } catch let error as FileError {
+        // Not through a symbolic link: it could name any file the daemon may read.
+        do { bytes = try readRegularFile(path, maxBytes: maxBytes, followLinks: false) } catch let error as FileError {
             throw ManifestError(file: path, field: nil, reason: error.reason)
         }
         guard let text = String(bytes: bytes, encoding: .utf8) else {
@@ -196,92 +200,5 @@ extension JobParameters {
             }
         }
         return row[b.count]
-    }
-}
-
-/// Every parameter of a job, decided: what the renderer runs and `report.json` records.
-struct ResolvedJob: Codable, Equatable {
-    var content: String
-    var style: [JobParameters.Style]
-    var size: Int
-    var iterations: Int
-    var contentWeight: Double
-    var styleWeight: Double
-    var tvWeight: Double
-    var initial: String
-    var seed: Int
-    var model: String
-    var contentLayers: [String]
-    var styleLayers: [String]
-    var styleLayerWeights: [Double]
-    var styleScale: Double
-    var optimizer: OptimizerKind
-    var history: Int
-    var tolerance: Double
-    var learningRate: Double
-    var pooling: Pooling
-    var frameEvery: Int
-    var frameDelay: Int
-    var animationSize: Int
-    var format: ImageFormat
-    var quality: Int
-    var profile: String?
-    var preserveColors: ColourPreservation
-    var histogramWeight: Double
-    var histogramLayers: [String]
-    /// The scales, smallest first (one for a plain render); their iterations sum to `iterations`.
-    var scales: [ScaleStep]
-
-    enum CodingKeys: String, CodingKey {
-        case content, style, size, iterations, seed, model, optimizer, history, tolerance, pooling, format, quality, profile, scales
-        case preserveColors = "preserve_colors", histogramWeight = "histogram_weight", histogramLayers = "histogram_layers"
-        case contentWeight = "content_weight", styleWeight = "style_weight", tvWeight = "tv_weight", initial = "init"
-        case contentLayers = "content_layers", styleLayers = "style_layers", styleLayerWeights = "style_layer_weights"
-        case styleScale = "style_scale", learningRate = "learning_rate", frameEvery = "frame_every"
-        case frameDelay = "frame_delay", animationSize = "animation_size"
-    }
-
-    var objective: ObjectiveSettings {
-        ObjectiveSettings(contentLayers: contentLayers, styleLayers: styleLayers, styleLayerWeights: styleLayerWeights,
-                          contentWeight: contentWeight, styleWeight: styleWeight, tvWeight: tvWeight,
-                          histogramLayers: histogramLayers, histogramWeight: histogramWeight)
-    }
-
-    var renderSettings: RenderSettings {
-        RenderSettings(objective: objective, iterations: iterations, optimizer: optimizer,
-                       lbfgsb: LBFGSB(history: history, tolerance: tolerance), adam: Adam(learningRate: learningRate))
-    }
-}
-
-extension JobParameters {
-    /// Fills what is unset with styled's defaults; a job needs at least its content and style.
-    func resolved(file: String) throws -> ResolvedJob {
-        guard let content else { throw ManifestError(file: file, field: "content", reason: "missing: name the content image") }
-        guard let style else { throw ManifestError(file: file, field: "style", reason: "missing: name at least one style image") }
-        let defaults = ObjectiveSettings()
-        let styleLayers = self.styleLayers ?? defaults.styleLayers
-        if let weights = styleLayerWeights, weights.count != styleLayers.count {
-            throw ManifestError(file: file, field: "style_layer_weights",
-                                reason: "has \(weights.count) weights for \(styleLayers.count) style layers")
-        }
-        let size = self.size ?? 512
-        let scaleSteps = CoarseToFine.schedule(size: size, scales: scales ?? 1, factor: scaleFactor ?? 2, iterations: iterations ?? 500,
-                                               split: scaleIterations,
-                                               minimumSize: CoarseToFine.smallestSize)
-        if let scaleIterations, scaleIterations.count != scaleSteps.count {
-            throw ManifestError(file: file, field: "scale_iterations",
-                                reason: "has \(scaleIterations.count) counts for \(scaleSteps.count) scales (\(scaleSteps.map { String($0.size) }.joined(separator: ", ")) px)")
-        }
-        return ResolvedJob(
-            content: content, style: style, size: size, iterations: scaleSteps.reduce(0) { $0 + $1.iterations },
-            contentWeight: contentWeight ?? defaults.contentWeight, styleWeight: styleWeight ?? defaults.styleWeight,
-            tvWeight: tvWeight ?? defaults.tvWeight, initial: initial ?? "content", seed: seed ?? 0, model: model ?? "vgg16",
-            contentLayers: contentLayers ?? defaults.contentLayers, styleLayers: styleLayers,
-            styleLayerWeights: styleLayerWeights ?? ObjectiveSettings(styleLayers: styleLayers).resolvedStyleLayerWeights,
-            styleScale: styleScale ?? 1, optimizer: optimizer ?? .lbfgsb, history: history ?? 10, tolerance: tolerance ?? 0,
-            learningRate: learningRate ?? 4, pooling: pooling ?? .max, frameEvery: frameEvery ?? 20, frameDelay: frameDelay ?? 10,
-            animationSize: animationSize ?? 512, format: format ?? .png, quality: quality ?? 95, profile: profile,
-            preserveColors: preserveColors ?? .none, histogramWeight: histogramWeight ?? 0,
-            histogramLayers: histogramLayers ?? defaults.histogramLayers, scales: scaleSteps)
     }
 }
