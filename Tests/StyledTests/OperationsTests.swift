@@ -116,4 +116,28 @@ import Testing
         #expect(redirected.status == 0)
         #expect(!redirected.error.contains("ETA") && !redirected.error.contains("\u{1B}["), "\(redirected.error)")
     }
+
+    /// Jobs whose renders never ended (the process died while they ran) resume one at a
+    /// time, even with `jobs_at_once = 2`: if one of them crashes the process again, the job
+    /// beside it is not charged with that crash.
+    @Test func jobsThatMayHaveCrashedTheDaemonResumeOneAtATime() throws {
+        let harness = try Harness()
+        let config = try harness.writeConfig(inbox: "inbox", outbox: "outbox", state: "state", extra: "jobs_at_once = 2")
+        let processing = harness.url("state/processing")
+        try FileManager.default.createDirectory(at: processing, withIntermediateDirectories: true)
+        for name in ["a", "b"] {
+            let job = try harness.makeJob(name, manifest: DaemonTests.tinyJob)
+            try FileManager.default.moveItem(at: job, to: processing.appendingPathComponent(name))
+            try #"{"inbox": "\#(harness.url("inbox").path)", "crashes": 0}"#
+                .write(to: processing.appendingPathComponent(".\(name).claim"), atomically: true, encoding: .utf8)
+            try "".write(to: processing.appendingPathComponent(".\(name).running"), atomically: true, encoding: .utf8)
+        }
+        let result = try harness.run(["daemon", "--config", config, "--drain"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(harness.outboxJobs() == ["a", "b"])
+        let events = result.error.split(separator: "\n").compactMap { line -> String? in
+            line.hasPrefix("<6>resuming ") ? "resuming" : line.hasPrefix("<6>done ") ? "done" : nil
+        }
+        #expect(events == ["resuming", "done", "resuming", "done"], "\(result.error)")
+    }
 }

@@ -31,6 +31,8 @@ final class Service: @unchecked Sendable {
     private var spaceRetryAfter = Date.distantPast
     /// Jobs this process could not file; they wait for a restart rather than a retry loop.
     private var unfileable: Set<String> = []
+    /// A job that may have crashed the process runs, alone.
+    private var suspectRunning = false
     /// The jobs that waited for disk space at the last scan.
     private var lastWaiting: [Telemetry.Note] = []
     /// When a job last made progress (or the loop last ran while idle), for the watchdog.
@@ -72,13 +74,18 @@ final class Service: @unchecked Sendable {
             let pause = intakePause(configuration)
             var started = 0
             for (folder, inbox) in resumable.map({ ($0, Optional<Config.Inbox>.none) }) + scan.ready.map({ ($0.folder, Optional($0.inbox)) }) {
-                guard pause == nil, condition.withLock({ running.count + started < configuration.jobsAtOnce }) else { break }
+                guard pause == nil, condition.withLock({ running.count < configuration.jobsAtOnce && !suspectRunning }) else { break }
                 if condition.withLock({ running.contains(folder.path) }) { continue }  // its claim is under way
+                // A job whose last render never ended may be what crashed the process: it runs
+                // alone, so that a crash it causes again is not counted against a job beside it.
+                let suspect = inbox == nil && FileSystem.exists(URL(fileURLWithPath: Claim.Files(of: folder).running))
+                if suspect && (started > 0 || condition.withLock({ !running.isEmpty })) { continue }
                 switch fit(folder, configuration) {
                 case .wait(let reason): waiting.append(.init(job: folder.path, reason: reason))
-                case .fits: start(folder, inbox: inbox, configuration, refusal: nil); started += 1
-                case .never(let reason): start(folder, inbox: inbox, configuration, refusal: FileError(path: folder.path, reason: reason)); started += 1
+                case .fits: start(folder, inbox: inbox, configuration, refusal: nil, alone: suspect); started += 1
+                case .never(let reason): start(folder, inbox: inbox, configuration, refusal: FileError(path: folder.path, reason: reason), alone: suspect); started += 1
                 }
+                if suspect { break }
             }
             if waiting != lastWaiting {
                 for note in waiting { logger.notice("waiting for disk space", metadata: ["job": "\(note.job)", "reason": "\(note.reason)"]) }
@@ -149,14 +156,18 @@ final class Service: @unchecked Sendable {
     }
 
     /// Claims `folder` from `inbox` (nil: a job claimed before) and runs it on its own thread.
-    private func start(_ folder: URL, inbox: Config.Inbox?, _ configuration: Config, refusal: Error?) {
-        condition.withLock { _ = running.insert(folder.path) }
+    private func start(_ folder: URL, inbox: Config.Inbox?, _ configuration: Config, refusal: Error?, alone: Bool) {
+        condition.withLock {
+            running.insert(folder.path)
+            if alone { suspectRunning = true }
+        }
         let thread = Thread { [self] in
             var key = folder.path
             defer {
                 condition.withLock {
                     running.remove(folder.path)
                     running.remove(key)
+                    if alone { suspectRunning = false }
                     woken = true
                     condition.broadcast()
                 }
