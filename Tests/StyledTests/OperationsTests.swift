@@ -140,4 +140,26 @@ import Testing
         }
         #expect(events == ["resuming", "done", "resuming", "done"], "\(result.error)")
     }
+
+    /// A hard link in a job folder may name a file its dropper could not read: neither an
+    /// image nor a manifest that is a hard link is read; each job fails with the reason.
+    @Test func hardLinksInAJobFolderAreNotRead() throws {
+        let harness = try Harness()
+        _ = try harness.writeConfig()
+        let secret = harness.url("secret.txt")
+        try "content = \"the-secret-line\"\n".write(to: secret, atomically: true, encoding: .utf8)
+        let image = try harness.makeJob("image", manifest: DaemonTests.tinyJob)
+        try FileManager.default.removeItem(at: image.appendingPathComponent("style.jpg"))
+        try FileManager.default.linkItem(at: harness.url("jobs/image/content.jpg"), to: image.appendingPathComponent("style.jpg"))
+        let manifest = try harness.makeJob("manifest", manifest: DaemonTests.tinyJob)
+        try FileManager.default.removeItem(at: manifest.appendingPathComponent("job.toml"))
+        try FileManager.default.linkItem(at: secret, to: manifest.appendingPathComponent("job.toml"))
+        for job in [image, manifest] { try FileManager.default.moveItem(at: job, to: harness.url("inbox/\(job.lastPathComponent)")) }
+        let result = try harness.run(["daemon", "--config", harness.url("styled.toml").path, "--drain"])
+        #expect(result.status == 0, "\(result.error)")
+        for job in ["image", "manifest"] {
+            let error = try String(contentsOf: harness.url("outbox/\(job)/error.json"), encoding: .utf8)
+            #expect(error.contains("hard link") && !error.contains("the-secret-line"), "\(job): \(error)")
+        }
+    }
 }

@@ -55,7 +55,9 @@ extension FileSystem {
         default:
             throw FileError(path: from, reason: "cannot be copied to another filesystem: a device or socket")
         }
-        chmod(to, info.st_mode & 0o7777)
+        // A file with several names may be someone else's, linked in: its copy (owned by the
+        // daemon) is readable by no one else, as the job refuses to read it anyway.
+        chmod(to, info.st_mode & (info.st_nlink > 1 && (info.st_mode & S_IFMT) == S_IFREG ? 0o700 : 0o7777))
         var times = [info.st_atim, info.st_mtim]
         utimensat(AT_FDCWD, to, &times, AT_SYMLINK_NOFOLLOW)
     }

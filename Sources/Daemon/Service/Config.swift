@@ -136,6 +136,7 @@ extension JobParameters {
 extension JobParameters {
     /// A job folder's manifest over its profile: the parameters, the profile's name and the keys the job overrode.
     static func read(_ folder: JobFolder, config: Config) throws -> (JobParameters, profile: String?, overrides: [String]) {
+        try folder.checkManifest()
         let table = try JobParameters.table(manifest: folder.manifestPath, maxBytes: 1 << 20)
         return try merged(job: table, file: folder.manifestPath, config: config)
     }
