@@ -42,14 +42,14 @@ struct LocalExecutor: Executor {
             saved = nil
         }
         if claim.crashes > 0 { note("the last \(claim.crashes == 1 ? "render" : "\(claim.crashes) renders") of this job never ended") }
-        guard claim.crashes < config.maxAttempts else { throw RenderKeptFailing(crashes: claim.crashes, lastCheckpoint: saved?.iteration) }
+        guard claim.crashes < config.maxAttempts else { throw RenderKeptFailing(crashes: claim.crashes, lastCheckpoint: saved?.checkpoint.iteration) }
         let folder = JobFolder(url: job)
         let (parameters, profile, overrides) = try JobParameters.read(folder, config: config)
         // A resumed job keeps the parameters it began with, whatever the configuration says now.
         let resolved = try saved?.job ?? parameters.resolved(file: folder.manifestPath)
         try config.checkLimits(resolved, file: folder.manifestPath)
         if let saved {
-            note("resuming at iteration \(saved.iteration) (scale \(saved.scale + 1) of \(resolved.scales.count)) from its checkpoint, with the optimiser's saved state (exact)")
+            note("resuming at iteration \(saved.checkpoint.iteration) (scale \(saved.checkpoint.scale + 1) of \(resolved.scales.count)) from its checkpoint, with the optimiser's saved state (exact)")
         } else {
             note("claimed \(name); profile \(profile ?? "none"), overrides \(overrides), size \(resolved.size), \(resolved.iterations) iterations")
         }
@@ -59,23 +59,22 @@ struct LocalExecutor: Executor {
         var lastCheckpoint = Date()
         let checkpoints = Checkpoints(
             wanted: { iteration in
-                (resolved.frameEvery > 0 && iteration % resolved.frameEvery == 0)
-                    || Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds || stopping()
+                resolved.frames.isFrame(iteration) || Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds || stopping()
             },
             save: { state in
                 try state.write(to: files.checkpoint)
                 lastCheckpoint = Date()
-                note("checkpoint at iteration \(state.iteration)")
+                note("checkpoint at iteration \(state.checkpoint.iteration)")
             })
         let renderer = JobRenderer(environment: RenderEnvironment(models: ModelStore(directory: config.models),
                                                                   grams: GramCache(directory: config.grams), limits: config.limits))
         let report = try renderer.render(folder: folder, job: resolved, into: partial, overrides: overrides,
                                          resume: saved, checkpoints: checkpoints) { report in
             onProgress(report)
-            if report.iteration % max(1, resolved.frameEvery) == 0 { note("iteration \(report.iteration)/\(resolved.iterations) loss \(report.terms.total)") }
+            if report.isFrame || !resolved.frames.isOn { note("iteration \(report.iteration)/\(resolved.iterations) loss \(report.terms.total)") }
             return !stopping()
         }
-        if report.stop == "\(LBFGSB.Stop.cancelled)" && stopping() {
+        if report.stop == .cancelled && stopping() {
             note("stopped by a signal at iteration \(report.iterations); resumes from its checkpoint at the next start")
             return false
         }

@@ -10,6 +10,20 @@ enum LossPlot {
         var values: [(iteration: Int, value: Double)]
     }
 
+    /// A job's log: the total and each term weighted as the job weighs it (the histogram's when on).
+    static func svg(_ records: [LogRecord], job: ResolvedJob, title: String) -> String {
+        var series = [
+            Series(name: "total", colour: "#000000", values: records.map { ($0.iteration, $0.loss) }),
+            Series(name: "content × c", colour: "#1f77b4", values: records.map { ($0.iteration, $0.content * job.contentWeight) }),
+            Series(name: "style × s", colour: "#d62728", values: records.map { ($0.iteration, $0.style * job.styleWeight) }),
+            Series(name: "tv × v", colour: "#2ca02c", values: records.map { ($0.iteration, $0.tv * job.tvWeight) }),
+        ]
+        if job.histogramWeight > 0 {
+            series.append(Series(name: "histogram × h", colour: "#9467bd", values: records.map { ($0.iteration, $0.histogram * job.histogramWeight) }))
+        }
+        return svg(series, title: title)
+    }
+
     static func svg(_ series: [Series], title: String) -> String {
         let width = 720.0, height = 420.0, left = 80.0, right = 150.0, top = 40.0, bottom = 50.0
         let plotted = series.map { s in Series(name: s.name, colour: s.colour, values: s.values.filter { $0.value > 0 && $0.value.isFinite }) }

@@ -3,7 +3,7 @@ import Foundation
 import TOMLKit
 
 /// A job's parameters. Every field is optional: a job folder's `job.toml` gives some, a
-/// profile others, and `resolved()` fills the rest with the defaults.
+/// profile others, and `resolved()` fills the rest with the defaults (`JobSettings.Defaults`).
 struct JobParameters: Equatable {
     struct Style: Equatable, Codable {
         var image: String
@@ -17,7 +17,7 @@ struct JobParameters: Equatable {
     var contentWeight: Double?
     var styleWeight: Double?
     var tvWeight: Double?
-    var initial: String?
+    var initial: InitialImage?
     var seed: Int?
     var model: String?
     var contentLayers: [String]?
@@ -126,7 +126,7 @@ extension JobParameters {
         contentWeight = try nonNegative("content_weight")
         styleWeight = try nonNegative("style_weight")
         tvWeight = try nonNegative("tv_weight")
-        initial = try string("init")
+        initial = try string("init").map(InitialImage.init)
         seed = try integer("seed", 0...Int(Int32.max))
         model = try string("model")
         contentLayers = try strings("content_layers")

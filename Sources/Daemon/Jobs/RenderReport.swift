@@ -22,9 +22,9 @@ struct LogRecord: Codable, Equatable {
         case styleLayers = "style_layers"
     }
 
-    init(_ report: IterationReport, scale: Int) {
+    init(_ report: IterationReport) {
         iteration = report.iteration
-        self.scale = scale
+        scale = report.scale
         loss = report.terms.total
         content = report.terms.content
         style = report.terms.style
@@ -50,7 +50,7 @@ struct RenderReport: Codable {
     var styles: [Picture]
     var iterations: Int
     var evaluations: Int
-    var stop: String
+    var stop: StopReason
     var wallSeconds: Double
     var secondsPerIteration: Double
     var final: LogRecord

@@ -1,6 +1,7 @@
 import Engine
 
-/// Every parameter of a job, decided: what the renderer runs and `report.json` records.
+/// Every parameter of a job, decided: what the manifest asked for as `report.json` and the
+/// checkpoint record it, and what the renderer runs (as Engine's `settings`).
 struct ResolvedJob: Codable, Equatable {
     var content: String
     var style: [JobParameters.Style]
@@ -9,7 +10,7 @@ struct ResolvedJob: Codable, Equatable {
     var contentWeight: Double
     var styleWeight: Double
     var tvWeight: Double
-    var initial: String
+    var initial: InitialImage
     var seed: Int
     var model: String
     var contentLayers: [String]
@@ -42,32 +43,33 @@ struct ResolvedJob: Codable, Equatable {
         case frameDelay = "frame_delay", animationSize = "animation_size"
     }
 
-    var objective: ObjectiveSettings {
-        ObjectiveSettings(contentLayers: contentLayers, styleLayers: styleLayers, styleLayerWeights: styleLayerWeights,
-                          contentWeight: contentWeight, styleWeight: styleWeight, tvWeight: tvWeight,
-                          histogramLayers: histogramLayers, histogramWeight: histogramWeight)
-    }
+    var frames: FrameCadence { FrameCadence(every: frameEvery) }
 
-    var renderSettings: RenderSettings {
-        RenderSettings(objective: objective, iterations: iterations, optimizer: optimizer,
-                       lbfgsb: LBFGSB(history: history, tolerance: tolerance), adam: Adam(learningRate: learningRate))
+    var settings: JobSettings {
+        JobSettings(scales: scales,
+                    objective: ObjectiveSettings(contentLayers: contentLayers, styleLayers: styleLayers, styleLayerWeights: styleLayerWeights,
+                                                 contentWeight: contentWeight, styleWeight: styleWeight, tvWeight: tvWeight,
+                                                 histogramLayers: histogramLayers, histogramWeight: histogramWeight),
+                    initial: initial, seed: seed, model: model, pooling: pooling, styleScale: styleScale, optimizer: optimizer,
+                    lbfgsb: LBFGSB(history: history, tolerance: tolerance), adam: Adam(learningRate: learningRate),
+                    preserveColors: preserveColors, frames: frames)
     }
 }
 
 extension JobParameters {
-    /// Fills what is unset with styled's defaults; a job needs at least its content and style.
+    /// Fills what is unset from `JobSettings.Defaults`; a job needs at least its content and style.
     func resolved(file: String) throws -> ResolvedJob {
         guard let content else { throw ManifestError(file: file, field: "content", reason: "missing: name the content image") }
         guard let style else { throw ManifestError(file: file, field: "style", reason: "missing: name at least one style image") }
-        let defaults = ObjectiveSettings()
-        let styleLayers = self.styleLayers ?? defaults.styleLayers
+        typealias Defaults = JobSettings.Defaults
+        let styleLayers = self.styleLayers ?? Defaults.styleLayers
         if let weights = styleLayerWeights, weights.count != styleLayers.count {
             throw ManifestError(file: file, field: "style_layer_weights",
                                 reason: "has \(weights.count) weights for \(styleLayers.count) style layers")
         }
-        let size = self.size ?? 512
-        let scaleSteps = CoarseToFine.schedule(size: size, scales: scales ?? 1, factor: scaleFactor ?? 2, iterations: iterations ?? 500,
-                                               split: scaleIterations,
+        let size = self.size ?? Defaults.size
+        let scaleSteps = CoarseToFine.schedule(size: size, scales: scales ?? Defaults.scales, factor: scaleFactor ?? Defaults.scaleFactor,
+                                               iterations: iterations ?? Defaults.iterations, split: scaleIterations,
                                                minimumSize: CoarseToFine.smallestSize)
         if let scaleIterations, scaleIterations.count != scaleSteps.count {
             throw ManifestError(file: file, field: "scale_iterations",
@@ -75,14 +77,16 @@ extension JobParameters {
         }
         return ResolvedJob(
             content: content, style: style, size: size, iterations: scaleSteps.reduce(0) { $0 + $1.iterations },
-            contentWeight: contentWeight ?? defaults.contentWeight, styleWeight: styleWeight ?? defaults.styleWeight,
-            tvWeight: tvWeight ?? defaults.tvWeight, initial: initial ?? "content", seed: seed ?? 0, model: model ?? "vgg16",
-            contentLayers: contentLayers ?? defaults.contentLayers, styleLayers: styleLayers,
+            contentWeight: contentWeight ?? Defaults.contentWeight, styleWeight: styleWeight ?? Defaults.styleWeight,
+            tvWeight: tvWeight ?? Defaults.tvWeight, initial: initial ?? Defaults.initial, seed: seed ?? Defaults.seed,
+            model: model ?? Defaults.model, contentLayers: contentLayers ?? Defaults.contentLayers, styleLayers: styleLayers,
             styleLayerWeights: styleLayerWeights ?? ObjectiveSettings(styleLayers: styleLayers).resolvedStyleLayerWeights,
-            styleScale: styleScale ?? 1, optimizer: optimizer ?? .lbfgsb, history: history ?? 10, tolerance: tolerance ?? 0,
-            learningRate: learningRate ?? 4, pooling: pooling ?? .max, frameEvery: frameEvery ?? 20, frameDelay: frameDelay ?? 10,
-            animationSize: animationSize ?? 512, format: format ?? .png, quality: quality ?? 95, profile: profile,
-            preserveColors: preserveColors ?? .none, histogramWeight: histogramWeight ?? 0,
-            histogramLayers: histogramLayers ?? defaults.histogramLayers, scales: scaleSteps)
+            styleScale: styleScale ?? Defaults.styleScale, optimizer: optimizer ?? Defaults.optimizer, history: history ?? Defaults.history,
+            tolerance: tolerance ?? Defaults.tolerance, learningRate: learningRate ?? Defaults.learningRate,
+            pooling: pooling ?? Defaults.pooling, frameEvery: frameEvery ?? Defaults.frameEvery, frameDelay: frameDelay ?? Defaults.frameDelay,
+            animationSize: animationSize ?? Defaults.animationSize, format: format ?? Defaults.format, quality: quality ?? Defaults.quality,
+            profile: profile, preserveColors: preserveColors ?? Defaults.preserveColors,
+            histogramWeight: histogramWeight ?? Defaults.histogramWeight, histogramLayers: histogramLayers ?? Defaults.histogramLayers,
+            scales: scaleSteps)
     }
 }

@@ -14,10 +14,10 @@ public struct ObjectiveSettings: Sendable, Codable, Equatable {
     public var histogramLayers: [String]
     public var histogramWeight: Double
 
-    public init(contentLayers: [String] = ["block4_conv2"],
-                styleLayers: [String] = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"],
-                styleLayerWeights: [Double]? = nil, contentWeight: Double = 1, styleWeight: Double = 1e4, tvWeight: Double = 0,
-                histogramLayers: [String] = ["block1_conv1", "block4_conv1"], histogramWeight: Double = 0) {
+    public init(contentLayers: [String] = JobSettings.Defaults.contentLayers, styleLayers: [String] = JobSettings.Defaults.styleLayers,
+                styleLayerWeights: [Double]? = nil, contentWeight: Double = JobSettings.Defaults.contentWeight,
+                styleWeight: Double = JobSettings.Defaults.styleWeight, tvWeight: Double = JobSettings.Defaults.tvWeight,
+                histogramLayers: [String] = JobSettings.Defaults.histogramLayers, histogramWeight: Double = JobSettings.Defaults.histogramWeight) {
         self.contentLayers = contentLayers
         self.styleLayers = styleLayers
         self.styleLayerWeights = styleLayerWeights

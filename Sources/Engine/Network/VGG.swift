@@ -13,7 +13,7 @@ public final class VGG: Sendable {
     /// Indices of the convolutions that open a block after the first (a pool precedes them).
     let blockStarts: Set<Int>
 
-    public init(weights: VGGWeights, pooling: Pooling = .max, algorithm: ConvolutionAlgorithm = WinogradConvolution()) {
+    public init(weights: VGGWeights, pooling: Pooling = JobSettings.Defaults.pooling, algorithm: ConvolutionAlgorithm = WinogradConvolution()) {
         architecture = weights.architecture
         input = weights.input
         self.pooling = pooling

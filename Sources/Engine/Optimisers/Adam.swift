@@ -7,12 +7,12 @@ public struct Adam: Sendable {
     public var learningRate: Double
     public var beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
 
-    public init(learningRate: Double = 4) { self.learningRate = learningRate }
+    public init(learningRate: Double = JobSettings.Defaults.learningRate) { self.learningRate = learningRate }
 
     /// Minimises like `LBFGSB.minimize`, resuming from a state it took after an iteration.
     public func minimize<Failure: Error>(x: inout [Double], lower: Double, upper: Double, iterations: Int, resume: OptimizerState? = nil,
                                          evaluate: ([Double], inout [Double]) throws(Failure) -> Double,
-                                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) throws(Failure) -> LBFGSB.Stop {
+                                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) throws(Failure) -> StopReason {
         var g = [Double](repeating: 0, count: x.count)
         var first = g, second = g
         var begin = 0, evaluations = 0

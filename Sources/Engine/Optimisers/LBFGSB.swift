@@ -13,15 +13,9 @@ public struct LBFGSB: Sendable {
     /// (L-BFGS-B's factr · machine epsilon); 0 runs all iterations.
     public var tolerance: Double
 
-    public init(history: Int = 10, tolerance: Double = 0) {
+    public init(history: Int = JobSettings.Defaults.history, tolerance: Double = JobSettings.Defaults.tolerance) {
         self.history = history
         self.tolerance = tolerance
-    }
-
-    /// Why a render stopped; `nonFiniteLoss` names the iteration whose loss or gradient
-    /// overflowed (0 is the start), which is never reported.
-    public enum Stop: Equatable, Sendable {
-        case iterations, converged(String), cancelled, abnormal(String), nonFiniteLoss(iteration: Int)
     }
 
     /// Minimises f over x within [lower, upper] (the same bounds for every variable).
@@ -33,7 +27,7 @@ public struct LBFGSB: Sendable {
     /// by `evaluate` ends the run.
     public func minimize<Failure: Error>(x: inout [Double], lower: Double, upper: Double, iterations: Int, resume: OptimizerState? = nil,
                                          evaluate: ([Double], inout [Double]) throws(Failure) -> Double,
-                                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) throws(Failure) -> Stop {
+                                         onIteration: (_ iteration: Int, _ evaluations: Int, _ x: [Double], _ state: () -> OptimizerState) -> Bool) throws(Failure) -> StopReason {
         var n = Int32(x.count), m = Int32(history)
         let lowerBounds = [Double](repeating: lower, count: x.count)
         let upperBounds = [Double](repeating: upper, count: x.count)

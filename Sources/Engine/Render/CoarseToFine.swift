@@ -6,7 +6,8 @@ import Foundation
 // small sizes, where the network's receptive fields cover more of the picture. So: render
 // at sizes growing by a factor (2, or √2 as crowsonkb does) up to the job's, each scale
 // starting from the previous result enlarged (bicubic) with its targets recomputed at that
-// size, most iterations at the smallest.
+// size, most iterations at the smallest. Here: the scales and each one's objective; a job's
+// render (JobRender.swift) runs them.
 
 /// One scale of a render: its longer side and its iterations.
 public struct ScaleStep: Sendable, Equatable, Codable {
@@ -26,7 +27,7 @@ public enum CoarseToFine {
     /// `scales` sizes shrinking from `size` by `factor` each (none below `minimumSize`), and the
     /// iterations split between them: `split` if given (one count per scale, smallest first),
     /// else each scale twice as many as the next larger one (for 3 scales 4:2:1).
-    public static func schedule(size: Int, scales: Int, factor: Double = 2, iterations: Int, split: [Int]? = nil,
+    public static func schedule(size: Int, scales: Int, factor: Double = JobSettings.Defaults.scaleFactor, iterations: Int, split: [Int]? = nil,
                                 minimumSize: Int) -> [ScaleStep] {
         var sizes = [size]
         while sizes.count < scales {

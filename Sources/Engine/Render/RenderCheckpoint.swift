@@ -1,47 +1,27 @@
-// Where a render stood after an iteration, complete enough to go on exactly as if it had
-// never stopped: the optimiser's whole state (for L-BFGS-B, its work arrays) as plain named
-// arrays, so that whoever stores it needs to know nothing about either optimiser.
-
-/// An optimiser's state after an iteration. `reals["x"]` is the iterate, the image's pixels.
-public struct OptimizerState: Sendable, Equatable {
-    public var optimizer: OptimizerKind
-    public var iteration: Int
-    public var evaluations: Int
-    public var reals: [String: [Double]]
-    public var integers: [String: [Int32]]
-    public var texts: [String: String]
-
-    public init(optimizer: OptimizerKind, iteration: Int, evaluations: Int,
-                reals: [String: [Double]], integers: [String: [Int32]] = [:], texts: [String: String] = [:]) {
-        self.optimizer = optimizer
-        self.iteration = iteration
-        self.evaluations = evaluations
-        self.reals = reals
-        self.integers = integers
-        self.texts = texts
-    }
-
-    /// The array named `name` with `count` values, or nil: a state that does not fit the
-    /// problem (another size, another optimiser) is not resumed from.
-    func reals(_ name: String, count: Int) -> [Double]? { reals[name].flatMap { $0.count == count ? $0 : nil } }
-    func integers(_ name: String, count: Int) -> [Int32]? { integers[name].flatMap { $0.count == count ? $0 : nil } }
-}
-
-/// A render's checkpoint: the optimiser's state, the image's shape and the wall time so far.
+/// Where a render stood after an iteration, complete enough to go on exactly as if it had
+/// never stopped: the scale it was in, its place in the whole render (as that iteration's
+/// report gave it), the image's shape and the optimiser's state within the scale.
 public struct RenderCheckpoint: Sendable, Equatable {
+    /// The scale's index among the render's scales.
+    public var scale: Int
     public var width: Int
     public var height: Int
+    /// Counted over the whole render, as the report of its iteration.
+    public var iteration: Int
+    public var evaluations: Int
     public var seconds: Double
+    /// The optimiser's, whose counts are the scale's own.
     public var state: OptimizerState
 
-    public init(width: Int, height: Int, seconds: Double, state: OptimizerState) {
+    public init(scale: Int, width: Int, height: Int, iteration: Int, evaluations: Int, seconds: Double, state: OptimizerState) {
+        self.scale = scale
         self.width = width
         self.height = height
+        self.iteration = iteration
+        self.evaluations = evaluations
         self.seconds = seconds
         self.state = state
     }
-
-    public var iteration: Int { state.iteration }
 
     /// The image at the checkpoint.
     public var image: RGBImage {

@@ -6,8 +6,8 @@ import Foundation
 //   2. a starting image: noise, the content, a style image, or a given picture;
 //   3. minimise c·L_c + s·L_s + v·L_tv (+ h·L_h) over the image's pixels within [0, 255],
 //      reporting every iteration to the caller, who may stop it.
-// Around it: colour preservation prepares the inputs and finishes the result
-// (ColourPreservation.swift), and coarse-to-fine runs it once per scale (CoarseToFine.swift).
+// Around it, a job's render (JobRender.swift) runs it once per scale (CoarseToFine.swift),
+// with the inputs colour preservation prepares (ColourPreservation.swift).
 
 public enum OptimizerKind: String, Sendable, Codable {
     case lbfgsb = "lbfgs", adam
@@ -20,7 +20,8 @@ public struct RenderSettings: Sendable {
     public var lbfgsb: LBFGSB
     public var adam: Adam
 
-    public init(objective: ObjectiveSettings = ObjectiveSettings(), iterations: Int = 500, optimizer: OptimizerKind = .lbfgsb,
+    public init(objective: ObjectiveSettings = ObjectiveSettings(), iterations: Int = JobSettings.Defaults.iterations,
+                optimizer: OptimizerKind = JobSettings.Defaults.optimizer,
                 lbfgsb: LBFGSB = LBFGSB(), adam: Adam = Adam()) {
         self.objective = objective
         self.iterations = iterations
@@ -28,18 +29,6 @@ public struct RenderSettings: Sendable {
         self.lbfgsb = lbfgsb
         self.adam = adam
     }
-}
-
-/// One iteration's report. Iteration 0 is the starting image.
-public struct IterationReport: Sendable {
-    public var iteration: Int
-    public var evaluations: Int
-    public var terms: LossTerms
-    /// Wall seconds since the render started.
-    public var seconds: Double
-    public var image: RGBImage
-    /// The render's state after this iteration, when the caller asked for one here.
-    public var checkpoint: RenderCheckpoint?
 }
 
 public struct StyleTransfer: Sendable {
@@ -72,24 +61,26 @@ public struct StyleTransfer: Sendable {
 
     /// Optimises from `start`; `onIteration` gets iteration 0 (the start, evaluated even when
     /// there are no iterations to run) and every iteration after, and returns false to stop
-    /// early. Where `wantsCheckpoint(iteration)` is true, the report carries a checkpoint;
-    /// rendering again with `resume:` that checkpoint goes on from the iteration after it,
-    /// exactly (no iteration 0 then). Returns the last image and why it stopped: a loss or
-    /// gradient that overflows stops the render before anything sees it (`nonFiniteLoss`).
+    /// early. Reports and checkpoints count from `position`. Where `wantsCheckpoint(iteration)`
+    /// is true, the report carries a checkpoint; rendering again with `resume:` that checkpoint
+    /// goes on from the iteration after it, exactly, counting on from it (no iteration 0 then).
+    /// Returns the last image and why it stopped: a loss or gradient that overflows stops the
+    /// render before anything sees it (`nonFiniteLoss`).
     public func render(from start: RGBImage, settings: RenderSettings, resume: RenderCheckpoint? = nil,
-                       wantsCheckpoint: (Int) -> Bool = { _ in false },
-                       onIteration: (IterationReport) -> Bool) -> (image: RGBImage, stop: LBFGSB.Stop) {
+                       position: RenderPosition = RenderPosition(), wantsCheckpoint: (Int) -> Bool = { _ in false },
+                       onIteration: (IterationReport) -> Bool) -> (image: RGBImage, stop: StopReason) {
         let began = DispatchTime.now()
-        let earlierSeconds = resume?.seconds ?? 0
-        func elapsed() -> Double { earlierSeconds + Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9 }
+        let position = resume.map(RenderPosition.init(resuming:)) ?? position
+        func elapsed() -> Double { position.seconds + Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9 }
         let shape = start.pixels
+        let size = max(shape.width, shape.height)
         func image(_ x: [Double]) -> RGBImage {
             RGBImage(pixels: Tensor(channels: 3, height: shape.height, width: shape.width, data: x.map { Float($0) }))
         }
         var x = start.pixels.data.map { Double(min(255, max(0, $0))) }
         var lastTerms: LossTerms?
         var evaluations = resume?.state.evaluations ?? 0
-        var lastIteration = resume?.iteration ?? 0
+        var lastIteration = resume?.state.iteration ?? 0
         var stoppedByCaller = false
         func evaluate(_ point: [Double], _ gradient: inout [Double]) throws(NonFiniteEvaluation) -> Double {
             let (terms, g) = objective.evaluate(image(point))
@@ -98,11 +89,12 @@ public struct StyleTransfer: Sendable {
             // A weight beyond float32's range overflows the gradient while the loss may still be
             // finite; either would derail the optimiser, and neither can be logged.
             guard terms.total.isFinite, g.data.allSatisfy(\.isFinite) else {
-                throw NonFiniteEvaluation(iteration: isStart ? 0 : lastIteration + 1)
+                throw NonFiniteEvaluation(iteration: position.iteration(isStart ? 0 : lastIteration + 1))
             }
             lastTerms = terms
             for i in gradient.indices { gradient[i] = Double(g.data[i]) }
-            if isStart && !onIteration(IterationReport(iteration: 0, evaluations: 1, terms: terms, seconds: elapsed(), image: image(point))) {
+            if isStart && !onIteration(IterationReport(iteration: position.iteration(0), scale: size, evaluations: position.evaluations(1),
+                                                       terms: terms, seconds: elapsed(), image: image(point))) {
                 stoppedByCaller = true
             }
             return terms.total
@@ -111,9 +103,11 @@ public struct StyleTransfer: Sendable {
         let report: (Int, Int, [Double], () -> OptimizerState) -> Bool = { iteration, evaluationCount, point, state in
             lastIteration = iteration
             let seconds = elapsed()
-            let checkpoint = wantsCheckpoint(iteration)
-                ? RenderCheckpoint(width: shape.width, height: shape.height, seconds: seconds, state: state()) : nil
-            return !stoppedByCaller && onIteration(IterationReport(iteration: iteration, evaluations: evaluationCount, terms: lastTerms!,
+            let checkpoint = wantsCheckpoint(position.iteration(iteration))
+                ? RenderCheckpoint(scale: position.scale, width: shape.width, height: shape.height, iteration: position.iteration(iteration),
+                                   evaluations: position.evaluations(evaluationCount), seconds: seconds, state: state()) : nil
+            return !stoppedByCaller && onIteration(IterationReport(iteration: position.iteration(iteration), scale: size,
+                                                                   evaluations: position.evaluations(evaluationCount), terms: lastTerms!,
                                                                    seconds: seconds, image: image(point), checkpoint: checkpoint))
         }
         do throws(NonFiniteEvaluation) {
