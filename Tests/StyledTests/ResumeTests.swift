@@ -106,8 +106,12 @@ import Testing
         let before = try harness.drop("doomed", manifest: Self.job.replacingOccurrences(of: "iterations = 60", with: "iterations = 5000"))
         let running = harness.url("state/processing/.doomed.running").path
         for _ in 1...3 {
+            // The marker the last daemon left counts its crash; wait for this daemon's own.
+            let started = Date()
             let daemon = try harness.startDaemon()
-            #expect(harness.wait(seconds: 60, every: 0.01) { FileManager.default.fileExists(atPath: running) })
+            #expect(harness.wait(seconds: 60, every: 0.01) {
+                ((try? FileManager.default.attributesOfItem(atPath: running))?[.modificationDate] as? Date).map { $0 >= started.addingTimeInterval(-0.01) } ?? false
+            })
             Thread.sleep(forTimeInterval: 0.3)
             Harness.kill9(daemon)
         }
