@@ -51,13 +51,11 @@ struct JobParameters: Equatable {
     ]
 }
 
-/// A manifest that cannot be used, with the field at fault and why.
-struct ManifestError: Error, CustomStringConvertible, Equatable {
+/// A manifest that cannot be used: the job fails with it.
+struct ManifestError: FieldError, Equatable {
     var file: String
     var field: String?
     var reason: String
-
-    var description: String { field.map { "\(file): field `\($0)`: \(reason)" } ?? "\(file): \(reason)" }
 }
 
 extension JobParameters {

@@ -106,12 +106,10 @@ struct Config {
 
 /// A configuration file that cannot be used, with the field at fault and why. Not a job's
 /// fault: the daemon refuses to start (or a reload is refused) rather than failing jobs.
-struct ConfigError: Error, CustomStringConvertible, Equatable {
+struct ConfigError: FieldError, Equatable {
     var file: String
     var field: String?
     var reason: String
-
-    var description: String { field.map { "\(file): field `\($0)`: \(reason)" } ?? "\(file): \(reason)" }
 }
 
 extension JobParameters {
@@ -119,7 +117,7 @@ extension JobParameters {
     /// the profile's name and the keys the job overrode.
     static func merged(job: TOMLTable, file: String, config: Config) throws -> (JobParameters, profile: String?, overrides: [String]) {
         let own = try JobParameters(table: job, file: file)
-        let size = own.size ?? 512
+        let size = own.size ?? JobSettings.Defaults.size
         guard let profile = config.profile(named: own.profile, size: size) else {
             if let name = own.profile { throw ManifestError(file: file, field: "profile", reason: "no profile named `\(name)` in the configuration") }
             return (own, nil, [])
