@@ -15,9 +15,9 @@ struct DiskNeed: CustomStringConvertible {
         let n = 3 * job.size * job.size
         // Two checkpoints at once: the next is written beside the last before replacing it.
         let checkpoint = job.optimizer == .adam ? 3 * 8 * n : (2 * job.history + 7) * 8 * n + 12 * n
-        let frames = job.frameEvery > 0 ? job.iterations / job.frameEvery + 2 : 0
+        let frames = FrameCadence(every: job.frameEvery).count(iterations: job.iterations)
         let side = min(job.animationSize, job.size)
-        let animation = job.frameEvery > 0 ? frames * side * side : 0
+        let animation = frames * side * side
         // Frames and the result as uncompressed samples, with room for the log and report.
         let outputs = (frames + 1) * n + animation + 400 * job.iterations + 1 << 20
         add(2 * checkpoint, at: processing)

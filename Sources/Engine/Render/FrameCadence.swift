@@ -12,4 +12,7 @@ public struct FrameCadence: Sendable, Equatable {
     public func isFrame(_ iteration: Int, startsLaterScale: Bool = false) -> Bool {
         isOn && iteration % every == 0 && !startsLaterScale
     }
+
+    /// How many frames a render of `iterations` makes at most: its start, every `every`-th, its end.
+    public func count(iterations: Int) -> Int { isOn ? iterations / every + 2 : 0 }
 }
