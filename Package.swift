@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
         .systemLibrary(name: "CLBFGSB", providers: [.apt(["liblbfgsb-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // The seccomp filter that `styled decode` puts itself under before decoding an image.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         // libpng and libjpeg report errors by longjmp; Swift cannot hold a setjmp, so the
         // decode and encode calls that may jump live in this small C target.
         .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
@@ -38,7 +40,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Engine", "CInotifyTools", "CSystem",
+                "Engine", "CInotifyTools", "CSystem", "CSeccomp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
