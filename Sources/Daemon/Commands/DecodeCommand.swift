@@ -144,22 +144,25 @@ extension DecodedPixels {
     /// `image` on `fd`: as bytes when every value is a whole number in 0...255 (an 8-bit
     /// opaque image, the most common), else as floats; either way the parent gets it exact.
     static func write(_ image: RGBImage, to fd: Int32) throws {
-        var bytes = [UInt8](repeating: 0, count: image.pixels.count)
-        let inexact = image.pixels.data.withUnsafeBufferPointer { values in
-            bytes.withUnsafeMutableBufferPointer { out in
-                // Branch-free, so that it vectorises: + 2^23 puts the value, rounded, in the low
-                // bits; a value that was not a whole number in 0...255 (or NaN) comes back unequal.
-                var inexact: UInt32 = 0
-                for i in 0..<values.count {
-                    let byte = UInt8(truncatingIfNeeded: (max(0, min(values[i], 255)) + 8_388_608).bitPattern)
-                    out[i] = byte
-                    inexact |= Float(byte).bitPattern ^ values[i].bitPattern
-                }
-                return inexact
+        try image.pixels.data.withUnsafeBufferPointer { values in
+            var inexact: UInt32 = 0  // no branch in the loop, so that it vectorises
+            for value in values { inexact |= Float(byte(value)).bitPattern ^ value.bitPattern }
+            try writeAll(header(width: image.width, height: image.height, sampleSize: inexact == 0 ? 1 : 4), to: fd)
+            guard inexact == 0 else { return try writeAll(UnsafeRawBufferPointer(values), to: fd) }
+            // A megabyte at a time: the parent turns one into floats while this makes the next.
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            for start in stride(from: 0, to: values.count, by: chunk.count) {
+                let count = min(chunk.count, values.count - start)
+                chunk.withUnsafeMutableBufferPointer { out in for i in 0..<count { out[i] = byte(values[start + i]) } }
+                try chunk.withUnsafeBytes { try writeAll(UnsafeRawBufferPointer(rebasing: $0[..<count]), to: fd) }
             }
         }
-        try writeAll(header(width: image.width, height: image.height, sampleSize: inexact == 0 ? 1 : 4), to: fd)
-        if inexact == 0 { try writeAll(bytes, to: fd) } else { try image.pixels.data.withUnsafeBytes { try writeAll($0, to: fd) } }
+    }
+
+    /// `value` as a byte, which gives it back exactly only if it is a whole number in 0...255
+    /// (+ 2^23 puts it, rounded, in the low bits of the float).
+    private static func byte(_ value: Float) -> UInt8 {
+        UInt8(truncatingIfNeeded: (max(0, min(value, 255)) + 8_388_608).bitPattern)
     }
 
     private static func writeAll(_ bytes: [UInt8], to fd: Int32) throws { try bytes.withUnsafeBytes { try writeAll($0, to: fd) } }

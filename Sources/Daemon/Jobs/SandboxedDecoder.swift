@@ -149,8 +149,9 @@ struct PixelReader {
     let maxPixels: UInt64
     private var header: [UInt8] = []
     private var width = 0, height = 0, sampleSize = 0
-    private var bytes: [UInt8] = [], floats: [Float] = []  // the planes, by sample size
-    private var received = 0
+    private var floats: [Float] = []  // the planes, filled as they come
+    private var chunk: [UInt8] = []  // byte samples on their way to becoming floats
+    private var received = 0  // bytes of the planes
 
     init(maxPixels: UInt64) { self.maxPixels = maxPixels }
 
@@ -162,10 +163,16 @@ struct PixelReader {
             n = Glibc.read(fd, &chunk, chunk.count)
             if n > 0 { header += chunk[..<n] }
             if header.count == DecodedPixels.headerSize { try start() }
-        } else if received < bytes.count + floats.count * 4 {
+        } else if received < floats.count * sampleSize {
             let offset = received
-            let into = { (buffer: UnsafeMutableRawBufferPointer) in Glibc.read(fd, buffer.baseAddress! + offset, buffer.count - offset) }
-            n = sampleSize == 1 ? bytes.withUnsafeMutableBytes(into) : floats.withUnsafeMutableBytes(into)
+            if sampleSize == 4 {
+                n = floats.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            } else {
+                n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, min($0.count, floats.count - offset)) }
+                chunk.withUnsafeBufferPointer { bytes in
+                    floats.withUnsafeMutableBufferPointer { out in for i in 0..<max(n, 0) { out[offset + i] = Float(bytes[i]) } }
+                }
+            }
             if n > 0 { received += n }
         } else {
             var extra: UInt8 = 0
@@ -182,26 +189,19 @@ struct PixelReader {
         guard width > 0, height > 0, UInt64(width) * UInt64(height) <= maxPixels else {  // each below 2^32: no overflow
             throw Garbage(description: "a \(width)x\(height) image, beyond the limit of \(maxPixels) pixels")
         }
-        switch sampleSize {
-        case 1: bytes = [UInt8](repeating: 0, count: width * height * 3)
-        case 4: floats = [Float](repeating: 0, count: width * height * 3)
-        default: throw Garbage(description: "samples of \(sampleSize) bytes")
-        }
+        guard sampleSize == 1 || sampleSize == 4 else { throw Garbage(description: "samples of \(sampleSize) bytes") }
+        floats = [Float](repeating: 0, count: width * height * 3)
+        if sampleSize == 1 { chunk = [UInt8](repeating: 0, count: 1 << 20) }
     }
 
     /// The image, once the output has ended.
     func image() throws -> RGBImage {
-        let expected = bytes.count + floats.count * 4
+        let expected = floats.count * sampleSize
         guard header.count == DecodedPixels.headerSize, received == expected else {
             throw Garbage(description: header.count < DecodedPixels.headerSize ? "no STYLEDPX header" : "\(received) bytes of pixels instead of \(expected)")
         }
-        if sampleSize == 1 {
-            return RGBImage(pixels: Tensor(channels: 3, height: height, width: width) { out in
-                bytes.withUnsafeBufferPointer { bytes in for i in 0..<bytes.count { out[i] = Float(bytes[i]) } }
-            })
-        }
         // Values from 0 to 255, give or take rounding: NaN or beyond would wreck a render.
-        let outside = floats.withUnsafeBufferPointer { values in
+        let outside: UInt8 = sampleSize == 1 ? 0 : floats.withUnsafeBufferPointer { values in
             var outside: UInt8 = 0  // no branch in the loop, so that it vectorises
             for value in values { outside |= value >= 0 && value <= 256 ? 0 : 1 }
             return outside
