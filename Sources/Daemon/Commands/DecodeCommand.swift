@@ -107,9 +107,11 @@ struct DecodeCommand: ParsableCommand {
             scmp_arg_cmp(arg: index, op: SCMP_CMP_EQ, datum_a: UInt64(value), datum_b: 0)
         }
         return [
-            // malloc and free: small blocks on the heap, large ones (pixels) mapped. (Decoding
-            // calls no realloc, so no mremap; one thread, one arena, trimmed by brk: no madvise.)
-            ("brk", []), ("mmap", []), ("munmap", []),
+            // malloc and free: small blocks on the heap, large ones (pixels) mapped, never
+            // executable. (Decoding calls no realloc, so no mremap; one thread, one arena,
+            // trimmed by brk: no madvise.)
+            ("brk", []), ("munmap", []),
+            ("mmap", [scmp_arg_cmp(arg: 2, op: SCMP_CMP_MASKED_EQ, datum_a: UInt64(PROT_EXEC), datum_b: 0)]),
             ("write", [argument(0, is: 1)]), ("write", [argument(0, is: 2)]),  // the pixels, or why not: never to the input
             ("exit_group", []),  // _exit at the end
             // A Swift fatal error (an allocation refused at the address-space limit) prints its
