@@ -3,12 +3,9 @@ import Foundation
 import Testing
 @testable import Daemon
 
-private let kernelHasSeccomp = ((try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? "").contains("Seccomp:")
-
 /// The daemon's image decoding in a sandboxed child (`styled decode`, run by SandboxedDecoder):
 /// the same pixels and reasons as decoding in the process, and a child that makes a forbidden
 /// call, hangs, sends garbage or runs out of memory is a failed file with a reason.
-@Suite(.enabled(if: kernelHasSeccomp, "the kernel has no seccomp, which styled decode needs"))
 struct DecoderSandboxTests {
     static let fixtures = Harness.testImages.deletingLastPathComponent().appendingPathComponent("EngineTests/Fixtures")
 
@@ -113,6 +110,24 @@ struct DecoderSandboxTests {
         #expect(seconds < 30)
     }
 
+    /// Through the daemon: a job whose image makes its decoder call what the filter forbids
+    /// fails with the child's signal as its reason, and the job beside it renders.
+    @Test func aJobWhoseDecoderMakesAForbiddenCallFailsAndTheDaemonGoesOn() throws {
+        let harness = try Harness()
+        try JobInputTests.writeConfig(harness)
+        let hostile = try harness.makeJob("hostile", manifest: JobInputTests.base.replacingOccurrences(of: "content.jpg", with: "hostile.jpg"))
+        try FileManager.default.moveItem(at: hostile.appendingPathComponent("content.jpg"), to: hostile.appendingPathComponent("hostile.jpg"))
+        try FileManager.default.moveItem(at: hostile, to: harness.url("inbox/hostile"))
+        try harness.drop("good", manifest: JobInputTests.base)
+        let daemon = try harness.startDaemon(["--drain"], extraEnvironment: ["STYLED_DECODE_TEST_MISBEHAVE": "syscall:hostile.jpg"])
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        #expect(harness.outboxJobs() == ["good", "hostile"])
+        #expect(JobInputTests.rendered(harness.url("outbox/good")))
+        let error = JobInputTests.error(harness.url("outbox/hostile"))?["error"] ?? ""
+        #expect(error.contains("hostile.jpg") && error.contains("the image decoder was killed by signal 31 (SIGSYS: a forbidden system call)"), "\(error)")
+    }
+
     @Test func garbageIsRefusedBeforeItIsBelieved() throws {
         let (reason, _) = try Self.misbehave("garbage")
         #expect(reason == "the image decoder returned garbage (a 100000x100000 image, beyond the limit of 50000000 pixels)")
@@ -122,38 +137,5 @@ struct DecoderSandboxTests {
         // 1 Mpx and 1 MB files: an address space of 256 + 1 + 32 MB.
         let (reason, _) = try Self.misbehave("memory", limits: ImageLimits(maxPixels: 1_000_000, maxFileBytes: 1 << 20))
         #expect(reason.hasPrefix("the image decoder crashed or ran out of memory (signal 6, Aborted): Fatal error: failed to allocate"), "\(reason)")
-    }
-
-    /// benchmarks/decode-sandbox.sh: in-process and sandboxed decoding of a 12-megapixel PNG
-    /// and JPEG, median of `STYLED_BENCH_DECODE` runs each.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["STYLED_BENCH_DECODE"] != nil, "a benchmark: benchmarks/decode-sandbox.sh runs it"))
-    func overheadAt12Megapixels() throws {
-        let runs = Int(ProcessInfo.processInfo.environment["STYLED_BENCH_DECODE"] ?? "") ?? 7
-        let folder = try Folder()
-        // A photograph enlarged to 4000×3000 with a little noise, as a camera's would have.
-        var image = try ImageFile.read(Harness.testImages.appendingPathComponent("fruits.jpg").path).resized(width: 4000, height: 3000)
-        var state: UInt64 = 12
-        for i in image.pixels.data.indices {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            image.pixels.data[i] = max(0, min(255, (image.pixels.data[i] + Float(state >> 61) - 3.5).rounded()))
-        }
-        for format in [ImageFormat.png, .jpeg] {
-            let bytes = try ImageFile.encode(image, format: format, quality: 92)
-            let path = try folder.write(bytes, to: "photo.\(format.fileExtension)")
-            // The address-space limit leaves room for exactly this image and file.
-            let limits = ImageLimits(maxPixels: 12_000_000, maxFileBytes: bytes.count)
-            func median(_ decode: () throws -> (image: RGBImage, digest: String)) throws -> Double {
-                let times = try (0..<runs).map { _ in
-                    let began = Date()
-                    _ = try decode()
-                    return Date().timeIntervalSince(began) * 1000
-                }
-                return times.sorted()[runs / 2]
-            }
-            #expect(try Self.decoder(limits).decode(path).image == Self.inProcess(path, limits).image)
-            let local = try median { try Self.inProcess(path, limits) }, sandboxed = try median { try Self.decoder(limits).decode(path) }
-            print(String(format: "decode-sandbox %@ 4000x3000 (%.1f MB): in-process %.1f ms, sandboxed %.1f ms, overhead %.1f ms (median of %d)",
-                         format.rawValue, Double(bytes.count) / 1e6, local, sandboxed, sandboxed - local, runs))
-        }
     }
 }

@@ -28,7 +28,9 @@ struct DecodeCommand: ParsableCommand {
             let bytes = try readInput(maxBytes: limits.maxFileBytes)
             try enterSandbox()
             if let misbehaviour { misbehave(misbehaviour, bytes, limits) }
-            try DecodedPixels.write(try ImageFile.decode(bytes, name: "stdin", limits: limits), to: 1)
+            try ImageFile.withSamples(of: bytes, name: "stdin", limits: limits) { layout, samples in
+                try DecodedPixels.write(layout, samples, to: 1)
+            }
         } catch let error as FileError {
             let line = Array((error.reason + "\n").utf8)
             _ = write(2, line, line.count)
@@ -40,9 +42,9 @@ struct DecodeCommand: ParsableCommand {
     /// Beyond these the kernel refuses memory (an allocation fails), stops the process
     /// (SIGXCPU, then SIGKILL a second later), and refuses any file write or new descriptor.
     private func limitResources(_ limits: ImageLimits) throws {
-        // The runtime and libraries map 130 MB; on top of them: the file, the decoded RGBA (8
-        // bytes a pixel at 16 bits), the float planes (12) and their EXIF-rotated copy (12).
-        let addressSpace = (256 << 20) + rlim_t(limits.maxFileBytes) + rlim_t(limits.maxPixels) * 32
+        // The runtime and libraries map 130 MB; on top of them: the file, and the decoded RGBA
+        // (8 bytes a pixel at 16 bits) twice over, for the codecs' own buffers.
+        let addressSpace = (256 << 20) + rlim_t(limits.maxFileBytes) + rlim_t(limits.maxPixels) * 16
         let cpu = rlim_t(cpuSeconds)
         // Four descriptors: stdin, stdout, stderr and one to count threads with.
         for (resource, soft, hard) in [(RLIMIT_AS, addressSpace, addressSpace), (RLIMIT_CPU, cpu, cpu + 1),
@@ -132,7 +134,7 @@ struct DecodeCommand: ParsableCommand {
             while true { _ = try? ImageFile.decode(bytes, name: "stdin", limits: limits) }
         case "garbage":
             // A header claiming 100000×100000 pixels: the parent must refuse it before allocating.
-            let lie = DecodedPixels.header(width: 100_000, height: 100_000, sampleSize: 1) + [UInt8](repeating: 0x55, count: 4096)
+            let lie = DecodedPixels.header(DecodedLayout(width: 100_000, height: 100_000, bitDepth: 8, orientation: 1)) + [UInt8](repeating: 0x55, count: 4096)
             _ = write(1, lie, lie.count)
             _exit(0)
         case "memory":
@@ -144,31 +146,11 @@ struct DecodeCommand: ParsableCommand {
 }
 
 extension DecodedPixels {
-    /// `image` on `fd`: as bytes when every value is a whole number in 0...255 (an 8-bit
-    /// opaque image, the most common), else as floats; either way the parent gets it exact.
-    static func write(_ image: RGBImage, to fd: Int32) throws {
-        try image.pixels.data.withUnsafeBufferPointer { values in
-            var inexact: UInt32 = 0  // no branch in the loop, so that it vectorises
-            for value in values { inexact |= Float(byte(value)).bitPattern ^ value.bitPattern }
-            try writeAll(header(width: image.width, height: image.height, sampleSize: inexact == 0 ? 1 : 4), to: fd)
-            guard inexact == 0 else { return try writeAll(UnsafeRawBufferPointer(values), to: fd) }
-            // A megabyte at a time: the parent turns one into floats while this makes the next.
-            var chunk = [UInt8](repeating: 0, count: 1 << 20)
-            for start in stride(from: 0, to: values.count, by: chunk.count) {
-                let count = min(chunk.count, values.count - start)
-                chunk.withUnsafeMutableBufferPointer { out in for i in 0..<count { out[i] = byte(values[start + i]) } }
-                try chunk.withUnsafeBytes { try writeAll(UnsafeRawBufferPointer(rebasing: $0[..<count]), to: fd) }
-            }
-        }
+    /// The header, then the samples as the codec gave them: the parent makes them floats.
+    static func write(_ layout: DecodedLayout, _ samples: UnsafeRawBufferPointer, to fd: Int32) throws {
+        try header(layout).withUnsafeBytes { try writeAll($0, to: fd) }
+        try writeAll(samples, to: fd)
     }
-
-    /// `value` as a byte, which gives it back exactly only if it is a whole number in 0...255
-    /// (+ 2^23 puts it, rounded, in the low bits of the float).
-    private static func byte(_ value: Float) -> UInt8 {
-        UInt8(truncatingIfNeeded: (max(0, min(value, 255)) + 8_388_608).bitPattern)
-    }
-
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32) throws { try bytes.withUnsafeBytes { try writeAll($0, to: fd) } }
 
     private static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) throws {
         var done = 0

@@ -93,12 +93,12 @@ struct JobRenderer {
         return finished
     }
 
-    /// Reads an image named by a manifest field; returns it with the SHA-256 of its bytes.
+    /// Reads an image named by a manifest field, decoded in a sandbox; returns it with the
+    /// SHA-256 of its bytes.
     private func readImage(folder: JobFolder, name: String, field: String) throws -> (image: RGBImage, digest: String) {
         let path = try folder.file(name, field: field)
         do {
-            let bytes = try readRegularFile(path, maxBytes: environment.limits.maxFileBytes, followLinks: false)
-            return (try ImageFile.decode(bytes, name: path, limits: environment.limits), SHA256.hex(bytes))
+            return try SandboxedDecoder(limits: environment.limits).decode(path)
         } catch let error as FileError {
             throw ManifestError(file: folder.manifestPath, field: field, reason: error.description)
         }

@@ -20,6 +20,17 @@ struct SandboxedDecoder {
     /// is not passed on).
     var misbehaviour: String?
 
+    /// What the child is to do wrong instead of decoding (tests only): `misbehaviour`, or, in a
+    /// daemon started with STYLED_DECODE_TEST_MISBEHAVE=<how>:<file name>, <how> for files of
+    /// that name, so that a test sees one job fail of it and the others go on.
+    private func misbehaviour(for path: String) -> String? {
+        if let misbehaviour { return misbehaviour }
+        guard let test = getenv("STYLED_DECODE_TEST_MISBEHAVE").map({ String(cString: $0) }),
+              let colon = test.firstIndex(of: ":"),
+              test[test.index(after: colon)...] == path.split(separator: "/").last ?? "" else { return nil }
+        return String(test[..<colon])
+    }
+
     /// The image in `path` (a regular file, not a symbolic link) and the SHA-256 of its bytes.
     func decode(_ path: String) throws -> (image: RGBImage, digest: String) {
         // Read and hashed here, handed over in a memory file: the child decodes exactly the
@@ -44,7 +55,7 @@ struct SandboxedDecoder {
         _ = fcntl(stdout[0], Self.setPipeSize, 1 << 20)  // 1 MB at a time, not 64 kB: a third of the time (a hint: may fail)
         guard pipe2(&stderr, O_CLOEXEC) == 0 else { throw FileError.system(path, "cannot start the image decoder") }
         defer { stderr.forEach { close($0) } }
-        let pid = try spawn(stdin: input, stdout: stdout[1], stderr: stderr[1], path)
+        let pid = try spawn(stdin: input, stdout: stdout[1], stderr: stderr[1], misbehaviour: misbehaviour(for: path), path)
         close(stdout[1]); close(stderr[1])  // the child's now: their end is the end of its output
         stdout[1] = -1; stderr[1] = -1
 
@@ -101,7 +112,7 @@ struct SandboxedDecoder {
     /// `styled decode` with stdin, stdout and stderr and no other descriptor of the daemon,
     /// default signal handling (the daemon ignores SIGTERM and SIGINT; an ignored SIGXCPU
     /// would let it run to the hard limit), and a bare environment.
-    private func spawn(stdin: Int32, stdout: Int32, stderr: Int32, _ path: String) throws -> pid_t {
+    private func spawn(stdin: Int32, stdout: Int32, stderr: Int32, misbehaviour: String?, _ path: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -130,83 +141,71 @@ struct SandboxedDecoder {
     }
 }
 
-/// The decoded image as `styled decode` writes it: "STYLEDPX", then width, height and the size
-/// of a sample (1: UInt8, 4: Float32) as little-endian UInt32, then the R, G and B planes.
+/// The decoded samples as `styled decode` writes them: "STYLEDPX", then the layout's width,
+/// height, bit depth and EXIF orientation as little-endian UInt32, then the samples.
 enum DecodedPixels {
     static let magic = Array("STYLEDPX".utf8)
-    static let headerSize = magic.count + 12
+    static let headerSize = magic.count + 16
 
-    static func header(width: Int, height: Int, sampleSize: Int) -> [UInt8] {
-        magic + [width, height, sampleSize].flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
+    static func header(_ layout: DecodedLayout) -> [UInt8] {
+        magic + [layout.width, layout.height, layout.bitDepth, layout.orientation].flatMap { value in
+            (0..<4).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) }
+        }
     }
 }
 
-/// The child's stdout, read straight into place: the header, then exactly the planes it
-/// announces, within the pixel limit. Anything else is garbage, the error says how.
+/// The child's stdout, read straight into place: the header, then exactly the samples it
+/// announces, within the pixel limit. Anything else is garbage, the error says how. The
+/// samples become floats here, by the code that makes them in-process (`ImageFile.rgbImage`),
+/// so both ways give the same pixels.
 struct PixelReader {
     struct Garbage: Error, CustomStringConvertible { var description: String }
 
     let maxPixels: UInt64
     private var header: [UInt8] = []
-    private var width = 0, height = 0, sampleSize = 0
-    private var floats: [Float] = []  // the planes, filled as they come
-    private var chunk: [UInt8] = []  // byte samples on their way to becoming floats
-    private var received = 0  // bytes of the planes
+    private var layout: DecodedLayout?
+    private var samples: [UInt8] = []
+    private var received = 0
 
     init(maxPixels: UInt64) { self.maxPixels = maxPixels }
 
     /// Reads what `fd` has; false at its end.
     mutating func read(from fd: Int32) throws -> Bool {
         let n: Int
-        if header.count < DecodedPixels.headerSize {
+        if layout == nil {
             var chunk = [UInt8](repeating: 0, count: DecodedPixels.headerSize - header.count)
             n = Glibc.read(fd, &chunk, chunk.count)
             if n > 0 { header += chunk[..<n] }
             if header.count == DecodedPixels.headerSize { try start() }
-        } else if received < floats.count * sampleSize {
+        } else if received < samples.count {
             let offset = received
-            if sampleSize == 4 {
-                n = floats.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, $0.count - offset) }
-            } else {
-                n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, min($0.count, floats.count - offset)) }
-                chunk.withUnsafeBufferPointer { bytes in
-                    floats.withUnsafeMutableBufferPointer { out in for i in 0..<max(n, 0) { out[offset + i] = Float(bytes[i]) } }
-                }
-            }
+            n = samples.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n > 0 { received += n }
         } else {
             var extra: UInt8 = 0
             n = Glibc.read(fd, &extra, 1)
-            if n > 0 { throw Garbage(description: "more bytes than its \(width)x\(height) pixels") }
+            if n > 0 { throw Garbage(description: "more bytes than its samples") }
         }
         return n > 0 || (n < 0 && errno == EINTR)
     }
 
     private mutating func start() throws {
         guard header.starts(with: DecodedPixels.magic) else { throw Garbage(description: "no STYLEDPX header") }
-        let fields = (0..<3).map { field in (0..<4).reduce(0) { $0 | Int(header[DecodedPixels.magic.count + field * 4 + $1]) << ($1 * 8) } }
-        (width, height, sampleSize) = (fields[0], fields[1], fields[2])
-        guard width > 0, height > 0, UInt64(width) * UInt64(height) <= maxPixels else {  // each below 2^32: no overflow
-            throw Garbage(description: "a \(width)x\(height) image, beyond the limit of \(maxPixels) pixels")
+        let fields = (0..<4).map { field in (0..<4).reduce(0) { $0 | Int(header[DecodedPixels.magic.count + field * 4 + $1]) << ($1 * 8) } }
+        let layout = DecodedLayout(width: fields[0], height: fields[1], bitDepth: fields[2], orientation: fields[3])
+        guard layout.width > 0, layout.height > 0, UInt64(layout.width) * UInt64(layout.height) <= maxPixels else {  // each below 2^32: no overflow
+            throw Garbage(description: "a \(layout.width)x\(layout.height) image, beyond the limit of \(maxPixels) pixels")
         }
-        guard sampleSize == 1 || sampleSize == 4 else { throw Garbage(description: "samples of \(sampleSize) bytes") }
-        floats = [Float](repeating: 0, count: width * height * 3)
-        if sampleSize == 1 { chunk = [UInt8](repeating: 0, count: 1 << 20) }
+        guard layout.bitDepth == 8 || layout.bitDepth == 16 else { throw Garbage(description: "samples of \(layout.bitDepth) bits") }
+        guard (1...8).contains(layout.orientation) else { throw Garbage(description: "orientation \(layout.orientation)") }
+        samples = [UInt8](repeating: 0, count: layout.byteCount)
+        self.layout = layout
     }
 
     /// The image, once the output has ended.
     func image() throws -> RGBImage {
-        let expected = floats.count * sampleSize
-        guard header.count == DecodedPixels.headerSize, received == expected else {
-            throw Garbage(description: header.count < DecodedPixels.headerSize ? "no STYLEDPX header" : "\(received) bytes of pixels instead of \(expected)")
-        }
-        // Values from 0 to 255, give or take rounding: NaN or beyond would wreck a render.
-        let outside: UInt8 = sampleSize == 1 ? 0 : floats.withUnsafeBufferPointer { values in
-            var outside: UInt8 = 0  // no branch in the loop, so that it vectorises
-            for value in values { outside |= value >= 0 && value <= 256 ? 0 : 1 }
-            return outside
-        }
-        guard outside == 0 else { throw Garbage(description: "values outside 0...255") }
-        return RGBImage(pixels: Tensor(channels: 3, height: height, width: width, data: floats))
+        guard let layout else { throw Garbage(description: "no STYLEDPX header") }
+        guard received == samples.count else { throw Garbage(description: "\(received) bytes of samples instead of \(samples.count)") }
+        return samples.withUnsafeBytes { ImageFile.rgbImage(layout, $0) }
     }
 }

@@ -31,6 +31,13 @@ public enum ImageFile {
     }
 
     public static func decode(_ bytes: [UInt8], name: String, limits: ImageLimits = ImageLimits()) throws -> RGBImage {
+        try withSamples(of: bytes, name: name, limits: limits) { rgbImage($0, $1) }
+    }
+
+    /// Decodes `bytes` and calls `body` with the samples as the codec gives them (valid only
+    /// during the call), before they become floats: the sandboxed decoder sends them as they are.
+    public static func withSamples<Result>(of bytes: [UInt8], name: String, limits: ImageLimits = ImageLimits(),
+                                           _ body: (DecodedLayout, UnsafeRawBufferPointer) throws -> Result) throws -> Result {
         if bytes.isEmpty { throw FileError(path: name, reason: "the file is empty") }
         var decoded = styled_decoded_image()
         var message = [CChar](repeating: 0, count: 256)
@@ -49,10 +56,9 @@ public enum ImageFile {
             styled_codec_free(decoded.pixels)
             styled_codec_free(decoded.exif)
         }
-        let image = rgbImage(from: decoded)
-        guard let exif = decoded.exif else { return image }
-        let orientation = EXIF.orientation(in: [UInt8](UnsafeBufferPointer(start: exif, count: decoded.exif_size)))
-        return image.oriented(orientation)
+        let orientation = decoded.exif.map { EXIF.orientation(in: [UInt8](UnsafeBufferPointer(start: $0, count: decoded.exif_size))) } ?? 1
+        let layout = DecodedLayout(width: Int(decoded.width), height: Int(decoded.height), bitDepth: Int(decoded.bit_depth), orientation: orientation)
+        return try body(layout, UnsafeRawBufferPointer(start: decoded.pixels, count: layout.byteCount))
     }
 
     public static func write(_ image: RGBImage, to path: String, format: ImageFormat, quality: Int = 95) throws {
@@ -78,13 +84,15 @@ public enum ImageFile {
     }
 
     /// RGBA at 8 or 16 bits to planar RGB in 0...255, composited over white where the image
-    /// is transparent (a style or content image's transparent parts are paper, not black).
-    private static func rgbImage(from decoded: styled_decoded_image) -> RGBImage {
-        let width = Int(decoded.width), height = Int(decoded.height), plane = width * height
+    /// is transparent (a style or content image's transparent parts are paper, not black),
+    /// and turned as its EXIF orientation says it is to be shown.
+    public static func rgbImage(_ layout: DecodedLayout, _ samples: UnsafeRawBufferPointer) -> RGBImage {
+        precondition(samples.count == layout.byteCount && (layout.bitDepth == 8 || layout.bitDepth == 16), "samples do not fit their layout")
+        let plane = layout.width * layout.height
         var data = [Float](repeating: 0, count: plane * 3)
-        let maxSample: Float = decoded.bit_depth == 16 ? 65535 : 255
+        let maxSample: Float = layout.bitDepth == 16 ? 65535 : 255
         data.withUnsafeMutableBufferPointer { out in
-            func store<Sample: BinaryInteger>(_ samples: UnsafePointer<Sample>) {
+            func store<Sample: BinaryInteger>(_ samples: UnsafeBufferPointer<Sample>) {
                 for i in 0..<plane {
                     let alpha = Float(samples[i * 4 + 3]) / maxSample
                     for c in 0..<3 {
@@ -93,14 +101,25 @@ public enum ImageFile {
                     }
                 }
             }
-            if decoded.bit_depth == 16 {
-                decoded.pixels.withMemoryRebound(to: UInt16.self, capacity: plane * 4) { store($0) }
-            } else {
-                store(UnsafePointer(decoded.pixels))
-            }
+            if layout.bitDepth == 16 { samples.withMemoryRebound(to: UInt16.self, store) } else { samples.withMemoryRebound(to: UInt8.self, store) }
         }
-        return RGBImage(pixels: Tensor(channels: 3, height: height, width: width, data: data))
+        return RGBImage(pixels: Tensor(channels: 3, height: layout.height, width: layout.width, data: data)).oriented(layout.orientation)
     }
+}
+
+/// How a decoded file's samples lie: interleaved RGBA, 8 or 16 bits a sample (in the
+/// machine's byte order), rows as stored, before the EXIF orientation (1...8) turns them.
+public struct DecodedLayout: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var bitDepth: Int
+    public var orientation: Int
+
+    public init(width: Int, height: Int, bitDepth: Int, orientation: Int) {
+        (self.width, self.height, self.bitDepth, self.orientation) = (width, height, bitDepth, orientation)
+    }
+
+    public var byteCount: Int { width * height * 4 * bitDepth / 8 }
 }
 
 /// Reads a whole file that must be a regular file no larger than `maxBytes`. The checks are
