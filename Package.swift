@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "styled", dependencies: ["Daemon"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         // Runs the `styled` executable itself, as users and services do, and the daemon's parts.
-        .testTarget(name: "StyledTests", dependencies: ["Engine", "Daemon", "styled"]),
+        .testTarget(name: "StyledTests", dependencies: ["Engine", "Daemon", "styled"], exclude: ["slurm.conf.template"]),
     ],
     swiftLanguageModes: [.v5]
 )

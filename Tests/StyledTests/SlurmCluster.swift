@@ -217,43 +217,11 @@ final class SlurmCluster {
         return ports
     }
 
-    /// The smallest configuration that runs jobs here without systemd or cgroups (issue 13's facts).
-    private static func configurationText(root: String, controllerPort: UInt16, nodePort: UInt16, cpus: Int) -> String {
-        let user = ProcessInfo.processInfo.userName
-        return """
-            ClusterName=styled\(controllerPort)
-            SlurmctldHost=localhost(127.0.0.1)
-            SlurmctldPort=\(controllerPort)
-            SlurmdPort=\(nodePort)
-            SlurmUser=\(user)
-            SlurmdUser=\(user)
-            AuthType=auth/none
-            CredType=cred/none
-            StateSaveLocation=\(root)/state
-            SlurmdSpoolDir=\(root)/spool
-            SlurmctldPidFile=\(root)/slurmctld.pid
-            SlurmdPidFile=\(root)/slurmd.pid
-            SlurmctldLogFile=\(root)/log/slurmctld.log
-            SlurmdLogFile=\(root)/log/slurmd.log
-            ProctrackType=proctrack/linuxproc
-            TaskPlugin=task/none
-            MpiDefault=none
-            SelectType=select/cons_tres
-            SelectTypeParameters=CR_Core
-            AccountingStorageType=accounting_storage/none
-            JobCompType=jobcomp/filetxt
-            JobCompLoc=\(root)/log/jobcomp.txt
-            # Finished jobs stay visible to `scontrol show job` for 5 minutes.
-            MinJobAge=300
-            # A node that was not responding (slurmctld restarted) comes back by itself.
-            ReturnToService=2
-            # Schedules a job as soon as it is submitted, not up to 3 s after the previous one.
-            SchedulerParameters=batch_sched_delay=0
-            # The node has the CPUs and memory written here, whatever the machine has.
-            SlurmdParameters=config_overrides
-            NodeName=localhost NodeAddr=127.0.0.1 CPUs=\(cpus) RealMemory=1024 State=UNKNOWN
-            PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
-
-            """
+    /// The smallest configuration that runs jobs here without systemd or cgroups: the
+    /// template beside this file, which the Slurm benchmark shares.
+    private static func configurationText(root: String, controllerPort: UInt16, nodePort: UInt16, cpus: Int) throws -> String {
+        let template = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("slurm.conf.template"), encoding: .utf8)
+        return [("@ROOT@", root), ("@CONTROLLER_PORT@", "\(controllerPort)"), ("@NODE_PORT@", "\(nodePort)"), ("@CPUS@", "\(cpus)"),
+                ("@USER@", ProcessInfo.processInfo.userName)].reduce(template) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
     }
 }

@@ -45,7 +45,8 @@ struct StatusCommand: ParsableCommand {
         for note in status.waiting ?? [] { print("  waiting: \(note.job): \(note.reason)") }
         for note in status.notJobs ?? [] { print("  \(note.reason): \(note.job)") }
         for job in status.running {
-            print("  running: \(job.job) " + ProgressLine.text(iteration: job.iteration, total: job.iterations, loss: job.loss, secondsPerIteration: job.secondsPerIteration))
+            let slurm = job.slurm.map { " [Slurm job \($0.job) \($0.state)" + ($0.reason.map { " (\($0))" } ?? "") + ($0.node.map { " on \($0)" } ?? "") + "]" } ?? ""
+            print("  running: \(job.job)\(slurm) " + ProgressLine.text(iteration: job.iteration, total: job.iterations, loss: job.loss, secondsPerIteration: job.secondsPerIteration))
         }
     }
 }

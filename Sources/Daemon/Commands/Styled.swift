@@ -9,6 +9,6 @@ public struct Styled: ParsableCommand {
         commandName: "styled",
         abstract: "Neural style transfer (Gatys, Ecker & Bethge) as a batch service.",
         version: version,
-        subcommands: [DaemonCommand.self, SubmitCommand.self, StatusCommand.self, RunCommand.self, ModelCommand.self, BenchCommand.self, DecodeBenchCommand.self, DecodeCommand.self]
+        subcommands: [DaemonCommand.self, SubmitCommand.self, StatusCommand.self, RunCommand.self, ModelCommand.self, BenchCommand.self, DecodeBenchCommand.self, DecodeCommand.self, WorkCommand.self]
     )
 }

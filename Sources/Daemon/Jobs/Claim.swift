@@ -8,6 +8,7 @@ import Foundation
 ///                        render, it means the last one never ended: a crash, a kill or a
 ///                        hang. Removing it needs no disk space, so even a full disk allows
 ///                        a clean stop to be told from a crash.
+///   `.<job>.slurm/`      with the Slurm executor, the worker's outputs and its Slurm log.
 /// The claim record is written before each step it describes (see `Claims`), so that after
 /// a crash the record alone says which step was reached.
 struct Claim: Codable {
@@ -21,16 +22,22 @@ struct Claim: Codable {
     var partial: String?
     /// Renders of this job that never ended.
     var crashes: Int
+    /// With the Slurm executor: the Slurm job rendering it now, and how often it failed there.
+    var slurm: SlurmAttempt?
 
     struct Files {
-        let claim: String, checkpoint: String, running: String
+        let claim: String, checkpoint: String, running: String, slurm: String
 
         init(of job: URL) {
             let prefix = job.deletingLastPathComponent().appendingPathComponent(".\(Claim.key(job.lastPathComponent))").path
-            (claim, checkpoint, running) = (prefix + ".claim", prefix + ".checkpoint", prefix + ".running")
+            (claim, checkpoint, running, slurm) = (prefix + ".claim", prefix + ".checkpoint", prefix + ".running", prefix + ".slurm")
         }
 
-        var all: [String] { [claim, checkpoint, running] }
+        /// Removes them all, the job's time in processing over.
+        func remove() {
+            for record in [claim, checkpoint, running] { unlink(record) }
+            try? FileManager.default.removeItem(atPath: slurm)
+        }
     }
 
     /// The job's name where a prefix or suffix is added to it (records, the partial folder):
@@ -52,7 +59,7 @@ struct Claim: Codable {
 
     /// The job a record's file name belongs to, or nil if the name is not a record's.
     static func job(ofRecord name: String) -> String? {
-        guard name.hasPrefix("."), let suffix = [".claim", ".checkpoint", ".running"].first(where: name.hasSuffix) else { return nil }
+        guard name.hasPrefix("."), let suffix = [".claim", ".checkpoint", ".running", ".slurm"].first(where: name.hasSuffix) else { return nil }
         return String(name.dropFirst().dropLast(suffix.count))
     }
 }

@@ -56,7 +56,7 @@ struct Claims {
     func file(_ job: URL, claim: Claim, partial: URL, outbox: URL) throws -> URL {
         try FileSystem.relocate(job, to: partial.appendingPathComponent("inputs"))
         let filed = try FileSystem.moveUnique(partial, into: outbox, name: claim.name ?? job.lastPathComponent)
-        Claim.Files(of: job).all.forEach { unlink($0) }
+        Claim.Files(of: job).remove()
         return filed
     }
 

@@ -11,6 +11,8 @@ enum FailureKind: String, CaseIterable, Codable {
         case is ManifestError: self = .manifest
         case is FileError: self = .file
         case is RenderKeptFailing: self = .crash
+        case let error as SlurmJobFailed: self = error.kind
+        case let error as WorkerFailure: self = FailureKind(rawValue: error.record["what"] ?? "") ?? .render
         default: self = .render
         }
     }
@@ -18,7 +20,8 @@ enum FailureKind: String, CaseIterable, Codable {
 
 /// One claimed job's transaction: make its partial folder, have the executor render the job
 /// into it, then file it, done or failed, into its outbox. Never throws: a failure is
-/// filed with `error.json`; a stop, a full disk or a model that cannot be used leaves the job
+/// filed with `error.json`; a stop, a full disk, a model that cannot be used or a Slurm
+/// controller that does not answer leaves the job
 /// claimed with its checkpoint, to be resumed.
 struct JobRun {
     enum Outcome { case done, failed(FailureKind), leftClaimed(because: Error), unfileable }
@@ -33,7 +36,9 @@ struct JobRun {
     var refusal: Error?
 
     /// Whether an error is the server's, not the job's: the job stays claimed.
-    static func leavesClaimed(_ error: Error) -> Bool { FileSystem.isOutOfSpace(error) || error is ModelUnavailable }
+    static func leavesClaimed(_ error: Error) -> Bool {
+        FileSystem.isOutOfSpace(error) || error is ModelUnavailable || (error as? SlurmError)?.isControllerDown == true
+    }
 
     func run() -> Outcome {
         let began = Date()
@@ -50,7 +55,7 @@ struct JobRun {
             return .leftClaimed(because: error)
         }
         let jobLog = try? OutputFile(path: partial.appendingPathComponent("job.log").path)
-        let note: (String) -> Void = { line in try? jobLog?.append(Array("\(ISO8601DateFormatter().string(from: Date())) \(line)\n".utf8)) }
+        let note: (String) -> Void = { line in try? jobLog?.append(Array(ClaimedJob.logLine(line).utf8)) }
         defer { try? jobLog?.close() }
         var failure: Error?
         do {
@@ -63,7 +68,7 @@ struct JobRun {
         } catch {
             failure = error
             note("failed: \(error)")
-            writeError(error, job: name, to: partial)
+            ErrorRecord.write(ErrorRecord.fields(of: error, job: name, folder: job), to: partial)
         }
         try? jobLog?.close()
         do {
@@ -80,26 +85,5 @@ struct JobRun {
             return .unfileable
         }
         return failure.map { .failed(FailureKind(of: $0)) } ?? .done
-    }
-
-    /// `error.json`: what failed, where, and why. Paths into `state/processing` (gone once the
-    /// job is filed) are given as the filed folder's `inputs/`.
-    private func writeError(_ error: Error, job name: String, to folder: URL) {
-        func filed(_ text: String) -> String { text.replacingOccurrences(of: job.path + "/", with: "inputs/").replacingOccurrences(of: job.path, with: "inputs") }
-        var record: [String: String] = ["job": name, "error": filed("\(error)"), "what": FailureKind(of: error).rawValue,
-                                        "time": ISO8601DateFormatter().string(from: Date())]
-        switch error {
-        case let error as ManifestError:
-            record["where"] = filed(error.field.map { "\(error.file): \($0)" } ?? error.file)
-            record["why"] = filed(error.reason)
-        case let error as FileError:
-            record["where"] = filed(error.path)
-            record["why"] = filed(error.reason)
-        default:
-            record["why"] = filed("\(error)")
-        }
-        if let data = try? JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys]) {
-            try? writeFileAtomically(Array(data) + [0x0A], to: folder.appendingPathComponent("error.json").path)
-        }
     }
 }

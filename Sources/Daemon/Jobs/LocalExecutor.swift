@@ -9,6 +9,13 @@ struct ClaimedJob {
     var claim: Claim
     var partial: URL
     var note: (String) -> Void
+
+    /// A line of a job's log (`job.log`, a worker's Slurm log): the time to the millisecond, then `text`.
+    static func logLine(_ text: String) -> String {
+        let format = ISO8601DateFormatter()
+        format.formatOptions.insert(.withFractionalSeconds)
+        return "\(format.string(from: Date())) \(text)\n"
+    }
 }
 
 /// Turns a claimed job into a finished partial folder: the seam between the daemon's
@@ -21,65 +28,23 @@ protocol Executor {
     func execute(_ job: ClaimedJob) throws -> Bool
 }
 
-/// Renders on a thread of this process, checkpointing at each frame, at least every
-/// `checkpoint_seconds`, and when a stop is asked for.
+/// Renders on a thread of this process (`CheckpointedRender`), marking the job as running so
+/// that a crash of the process is told from a stop, and failing a job whose renders kept
+/// crashing.
 struct LocalExecutor: Executor {
-    var config: Config
-    /// Checked at each iteration; true stops the render at the next checkpoint.
-    var stopping: () -> Bool
-    /// Told the job's iterations once they are known, then each iteration's report.
-    var onPlanned: (Int) -> Void
-    var onProgress: (IterationReport) -> Void
+    var render: CheckpointedRender
 
     func execute(_ claimed: ClaimedJob) throws -> Bool {
-        let (job, name, claim, partial, note) = (claimed.folder, claimed.name, claimed.claim, claimed.partial, claimed.note)
-        let files = Claim.Files(of: job)
-        let saved: SavedRender?
-        do {
-            saved = FileManager.default.fileExists(atPath: files.checkpoint) ? try SavedRender.read(from: files.checkpoint) : nil
-        } catch {
-            note("the checkpoint cannot be read (\(error)); starting over")
-            saved = nil
+        let files = Claim.Files(of: claimed.folder)
+        let saved = render.savedRender(of: claimed)
+        if claimed.claim.crashes > 0 {
+            claimed.note("the last \(claimed.claim.crashes == 1 ? "render" : "\(claimed.claim.crashes) renders") of this job never ended")
         }
-        if claim.crashes > 0 { note("the last \(claim.crashes == 1 ? "render" : "\(claim.crashes) renders") of this job never ended") }
-        guard claim.crashes < config.maxAttempts else { throw RenderKeptFailing(crashes: claim.crashes, lastCheckpoint: saved?.checkpoint.iteration) }
-        let folder = JobFolder(url: job)
-        let (parameters, profile, overrides) = try JobParameters.read(folder, config: config)
-        // A resumed job keeps the parameters it began with, whatever the configuration says now.
-        let resolved = try saved?.job ?? parameters.resolved(file: folder.manifestPath)
-        try config.checkLimits(resolved, file: folder.manifestPath)
-        if let saved {
-            note("resuming at iteration \(saved.checkpoint.iteration) (scale \(saved.checkpoint.scale + 1) of \(resolved.scales.count)) from its checkpoint, with the optimiser's saved state (exact)")
-        } else {
-            note("claimed \(name); profile \(profile ?? "none"), overrides \(overrides), size \(resolved.size), \(resolved.iterations) iterations")
+        guard claimed.claim.crashes < render.config.maxAttempts else {
+            throw RenderKeptFailing(crashes: claimed.claim.crashes, lastCheckpoint: saved?.checkpoint.iteration)
         }
-        onPlanned(resolved.iterations)
         try OutputFile(path: files.running, truncate: true).close()
         defer { unlink(files.running) }  // however the render ends, it ended: not a crash
-        var lastCheckpoint = Date()
-        let checkpoints = Checkpoints(
-            wanted: { iteration in
-                resolved.frames.isFrame(iteration) || Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds || stopping()
-            },
-            save: { state in
-                try state.write(to: files.checkpoint)
-                lastCheckpoint = Date()
-                note("checkpoint at iteration \(state.checkpoint.iteration)")
-            })
-        let renderer = JobRenderer(environment: RenderEnvironment(models: ModelStore(directory: config.models),
-                                                                  grams: GramCache(directory: config.grams), limits: config.limits))
-        let report = try renderer.render(folder: folder, job: resolved, into: partial, overrides: overrides,
-                                         resume: saved, checkpoints: checkpoints) { report in
-            onProgress(report)
-            if report.isFrame || !resolved.frames.isOn { note("iteration \(report.iteration)/\(resolved.iterations) loss \(report.terms.total)") }
-            return !stopping()
-        }
-        if report.stop == .cancelled && stopping() {
-            note("stopped by a signal at iteration \(report.iterations); resumes from its checkpoint at the next start")
-            return false
-        }
-        note("finished: \(report.iterations) iterations in \(String(format: "%.1f", report.wallSeconds)) s, loss \(report.final.loss)")
-        return true
+        return try render.run(claimed, from: saved)
     }
-
 }

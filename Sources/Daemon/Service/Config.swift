@@ -38,8 +38,13 @@ struct Config {
     var file: String
 
     var metricsFile: URL
-    var processing: URL { state.appendingPathComponent("processing") }
-    var grams: URL { state.appendingPathComponent("grams") }
+    /// `executor = "slurm"`: renders go to Slurm with these settings; nil renders here.
+    var slurm: SlurmSettings?
+    /// Claimed jobs: in the state folder, or with Slurm in the work folder, which the nodes see.
+    var processing: URL { (slurm?.work ?? state).appendingPathComponent("processing") }
+    var grams: URL { (slurm?.work ?? state).appendingPathComponent("grams") }
+    /// Renders at once: `jobs_at_once` here, or Slurm's `max_in_flight`.
+    var rendersAtOnce: Int { slurm?.maxInFlight ?? jobsAtOnce }
 
     static func load(_ path: String) throws -> Config {
         let table: TOMLTable
@@ -56,7 +61,7 @@ struct Config {
         func fail(_ field: String, _ reason: String) -> ConfigError { ConfigError(file: file, field: field, reason: reason) }
         self.file = file
         let known: Set<String> = ["inbox", "state", "models", "metrics", "jobs_at_once", "threads_per_job", "rescan_seconds",
-                                  "checkpoint_seconds", "log_level", "limits", "profile"]
+                                  "checkpoint_seconds", "log_level", "limits", "profile", "executor", "slurm"]
         if let unknown = table.keys.first(where: { !known.contains($0) }) { throw fail(unknown, "unknown key") }
         func url(_ text: String) -> URL { URL(fileURLWithPath: text) }
         guard let inboxTables = table["inbox"]?.array?.compactMap(\.table), !inboxTables.isEmpty else {
@@ -76,6 +81,11 @@ struct Config {
         logLevel = table["log_level"]?.string ?? "info"
         guard jobsAtOnce >= 1, threadsPerJob >= 1, rescanSeconds > 0, checkpointSeconds > 0 else {
             throw fail("jobs_at_once", "counts and intervals must be positive")
+        }
+        switch table["executor"]?.string ?? "local" {
+        case "local": slurm = nil
+        case "slurm": slurm = try SlurmSettings(table: table["slurm"]?.table ?? TOMLTable(), file: file)
+        default: throw fail("executor", "is \"local\" or \"slurm\"")
         }
         let limits = table["limits"]?.table ?? TOMLTable()
         func limit(_ key: String, _ fallback: Double) -> Double { limits[key].flatMap { $0.double ?? $0.int.map(Double.init) } ?? fallback }

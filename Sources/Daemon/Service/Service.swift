@@ -74,11 +74,11 @@ final class Service: @unchecked Sendable {
             let pause = intakePause(configuration)
             var started = 0
             for (folder, inbox) in resumable.map({ ($0, Optional<Config.Inbox>.none) }) + scan.ready.map({ ($0.folder, Optional($0.inbox)) }) {
-                guard pause == nil, condition.withLock({ running.count < configuration.jobsAtOnce && !suspectRunning }) else { break }
+                guard pause == nil, condition.withLock({ running.count < configuration.rendersAtOnce && !suspectRunning }) else { break }
                 if condition.withLock({ running.contains(folder.path) }) { continue }  // its claim is under way
                 // A job whose last render never ended may be what crashed the process: it runs
                 // alone, so that a crash it causes again is not counted against a job beside it.
-                let suspect = inbox == nil && FileSystem.exists(URL(fileURLWithPath: Claim.Files(of: folder).running))
+                let suspect = inbox == nil && configuration.slurm == nil && FileSystem.exists(URL(fileURLWithPath: Claim.Files(of: folder).running))
                 if suspect && (started > 0 || condition.withLock({ !running.isEmpty })) { continue }
                 switch fit(folder, configuration) {
                 case .wait(let reason): waiting.append(.init(job: folder.path, reason: reason))
@@ -118,7 +118,7 @@ final class Service: @unchecked Sendable {
         let short = places.lazy.compactMap { place in
             FileSystem.freeBytes(at: place).flatMap { $0 < configuration.minFreeBytes ? "low disk space: \($0 / 1_048_576) MB free at \(place.path), below \(configuration.minFreeBytes / 1_048_576) MB" : nil }
         }.first
-        let reason = short ?? models.problem() ?? condition.withLock { Date() < spaceRetryAfter ? paused : nil }
+        let reason = short ?? models.problem() ?? slurmProblem(configuration) ?? condition.withLock { Date() < spaceRetryAfter ? paused : nil }
         let before = condition.withLock { () -> String? in
             defer { paused = reason }
             return paused
@@ -126,6 +126,24 @@ final class Service: @unchecked Sendable {
         if let reason, before != reason { logger.warning("intake paused: \(reason)") }
         if reason == nil, before != nil { logger.notice("intake resumed") }
         return reason
+    }
+
+    /// Why Slurm cannot take jobs now (its controller does not answer), or nil.
+    private func slurmProblem(_ configuration: Config) -> String? {
+        guard let settings = configuration.slurm else { return nil }
+        let client = SlurmClient(timeout: settings.commandSeconds)
+        return (try? client.ping()) == true ? nil : "the Slurm controller does not answer (scontrol ping)"
+    }
+
+    /// Renders here, or on Slurm as the configuration says.
+    private func executor(for key: String, render: CheckpointedRender, _ configuration: Config) -> Executor {
+        guard let settings = configuration.slurm else { return LocalExecutor(render: render) }
+        return SlurmExecutor(config: configuration, settings: settings, client: SlurmClient(timeout: settings.commandSeconds),
+                             stopping: render.stopping, onPlanned: render.onPlanned,
+                             onWatch: { [self] view, record in
+                                 condition.withLock { lastProgress = Date() }
+                                 telemetry.slurm(key, view, record)
+                             })
     }
 
     enum Fit { case fits, wait(String), never(String) }
@@ -176,12 +194,13 @@ final class Service: @unchecked Sendable {
             key = job.path
             condition.withLock { _ = running.insert(key) }
             telemetry.started(key, job: claim.name ?? job.lastPathComponent, inbox: inbox.path.path)
-            let executor = LocalExecutor(config: configuration, stopping: { [self] in condition.withLock { stopping } },
-                                         onPlanned: { [self] in telemetry.planned(key, iterations: $0) },
-                                         onProgress: { [self] report in
-                                             condition.withLock { lastProgress = Date() }
-                                             telemetry.progress(key, report)
-                                         })
+            let render = CheckpointedRender(config: configuration, stopping: { [self] in condition.withLock { stopping } },
+                                            onPlanned: { [self] in telemetry.planned(key, iterations: $0) },
+                                            onProgress: { [self] report in
+                                                condition.withLock { lastProgress = Date() }
+                                                telemetry.progress(key, report)
+                                            })
+            let executor = executor(for: key, render: render, configuration)
             let run = JobRun(job: job, claim: claim, inbox: inbox, claims: claims, executor: executor, logger: logger, refusal: refusal)
             let outcome = run.run()
             switch outcome {

@@ -14,9 +14,11 @@ final class Telemetry: @unchecked Sendable {
         var loss: Double?
         var secondsPerIteration: Double?
         var etaSeconds: Double?
+        /// With the Slurm executor: the Slurm job and its state.
+        var slurm: SlurmView?
 
         enum CodingKeys: String, CodingKey {
-            case job, inbox, iteration, iterations, loss, secondsPerIteration = "seconds_per_iteration", etaSeconds = "eta_seconds"
+            case job, inbox, iteration, iterations, loss, slurm, secondsPerIteration = "seconds_per_iteration", etaSeconds = "eta_seconds"
         }
     }
 
@@ -84,6 +86,22 @@ final class Telemetry: @unchecked Sendable {
             $0.running[key] = job
         }
         drawProgress(last: report.iteration == lock.withLock { running[key]?.iterations })
+    }
+
+    /// A job on Slurm: its Slurm job's state, and its worker's progress from its log.jsonl.
+    func slurm(_ key: String, _ view: SlurmView, _ record: LogRecord?) {
+        update {
+            guard var job = $0.running[key] else { return }
+            job.slurm = view
+            if let record, record.iteration > job.iteration {
+                $0.iterationsDone += record.iteration - job.iteration
+                job.iteration = record.iteration
+                job.loss = record.loss
+                job.secondsPerIteration = record.iteration > 0 ? record.seconds / Double(record.iteration) : nil
+                job.etaSeconds = job.secondsPerIteration.map { $0 * Double(max(0, job.iterations - record.iteration)) }
+            }
+            $0.running[key] = job
+        }
     }
 
     enum Ending { case done, failed(FailureKind), left }
@@ -158,6 +176,8 @@ final class Telemetry: @unchecked Sendable {
         metric("jobs_done_total", "counter", "Jobs rendered and filed in an outbox.", [("", Double(done))])
         metric("jobs_failed_total", "counter", "Jobs filed with error.json, by what failed.",
                FailureKind.allCases.map { ("{reason=\"\($0.rawValue)\"}", Double(failuresByKind[$0] ?? 0)) })
+        metric("slurm_jobs", "gauge", "Jobs on Slurm now, by their Slurm state.",
+               ["PENDING", "RUNNING"].map { state in ("{state=\"\(state.lowercased())\"}", Double(running.values.filter { $0.slurm?.state == state }.count)) })
         metric("iterations_total", "counter", "Optimiser iterations done.", [("", Double(iterationsDone))])
         metric("seconds_per_iteration", "gauge", "Seconds per iteration of each running job.",
                running.values.compactMap { job in job.secondsPerIteration.map { ("{job=\"\(Self.label(job.job))\"}", $0) } })

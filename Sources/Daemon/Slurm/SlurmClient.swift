@@ -43,6 +43,13 @@ struct SlurmClient {
         }
     }
 
+    /// The jobs named `name` that the controller still knows (pending, running, or ended
+    /// less than MinJobAge ago), oldest first.
+    func jobs(named name: String) throws -> [SlurmJobID] {
+        let result = try run(command(["squeue", "--noheader", "--states=all", "--name=\(name)", "--format=%i"]))
+        return result.output.split(separator: "\n").compactMap { SlurmJobID($0.drop { $0 == " " }) }.sorted { $0.value < $1.value }
+    }
+
     /// Cancels the job (Slurm then shows it CANCELLED). A job that has ended or is unknown
     /// is no error: scancel says nothing and succeeds.
     func cancel(_ id: SlurmJobID) throws {
