@@ -135,7 +135,7 @@ final class SlurmCluster {
         defer { close(output) }
         let name = URL(fileURLWithPath: program).lastPathComponent
         do {
-            return Child(name: name, pid: try TimedCommand.spawn(program, [name] + arguments, environment: environment, output: output, error: output))
+            return Child(name: name, pid: try spawnChild(program, [name] + arguments, environment: environment.map { "\($0.key)=\($0.value)" }, stdin: nil, stdout: output, stderr: output))
         } catch {
             throw Failure(description: "cannot start \(program): \(error)")
         }

@@ -1,5 +1,6 @@
 import CSeccomp
 import Engine
+import Foundation
 import Glibc
 
 /// Decodes an image file in a child process, `styled decode` (Commands/DecodeCommand.swift),
@@ -110,34 +111,17 @@ struct SandboxedDecoder {
     }
 
     /// `styled decode` with stdin, stdout and stderr and no other descriptor of the daemon,
-    /// default signal handling (the daemon ignores SIGTERM and SIGINT; an ignored SIGXCPU
-    /// would let it run to the hard limit), and a bare environment.
+    /// default signal handling (an ignored SIGXCPU would let it run to the hard limit), and a
+    /// bare environment.
     private func spawn(stdin: Int32, stdout: Int32, stderr: Int32, misbehaviour: String?, _ path: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for (fd, target) in [(stdin, 0), (stdout, 1), (stderr, 2)] as [(Int32, Int32)] { posix_spawn_file_actions_adddup2(&actions, fd, target) }
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t(), none = sigset_t()
-        sigfillset(&all)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let arguments = ["styled", "decode", "--max-megapixels", "\(Double(limits.maxPixels) / 1e6)",
                          "--max-file-bytes", "\(limits.maxFileBytes)", "--cpu-seconds", "\(cpuSeconds)"]
         // No Swift backtracer (its helper process would die of the filter, and hide the real
         // signal), and OpenBLAS without threads (the filter holds for one).
         let environment = ["SWIFT_BACKTRACE=enable=no", "OPENBLAS_NUM_THREADS=1"] + (misbehaviour.map { ["STYLED_DECODE_TEST_MISBEHAVE=\($0)"] } ?? [])
-        var pid = pid_t()
-        let argv = (arguments.map { strdup($0) } + [nil]), envp = (environment.map { strdup($0) } + [nil])
-        defer { (argv + envp).forEach { free($0) } }
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard status == 0 else { throw FileError.system(path, "cannot start the image decoder \(executable)", code: status) }
-        return pid
+        do { return try spawnChild(executable, arguments, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr) } catch let error as POSIXError {
+            throw FileError.system(path, "cannot start the image decoder \(executable)", code: error.code.rawValue)
+        }
     }
 }
 

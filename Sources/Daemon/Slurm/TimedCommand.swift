@@ -1,4 +1,4 @@
-import CSeccomp  // pipe2 and posix_spawn_file_actions_addclosefrom_np, which need _GNU_SOURCE
+import CSeccomp  // pipe2, which needs _GNU_SOURCE
 import Foundation
 import Glibc
 
@@ -38,7 +38,7 @@ struct TimedCommand {
         }
         let pid: pid_t
         do {
-            pid = try Self.spawn(path, arguments, environment: environment, output: output[1], error: error[1])
+            pid = try spawnChild(path, arguments, environment: environment.map { "\($0.key)=\($0.value)" }, stdin: nil, stdout: output[1], stderr: error[1])
         } catch let failure as POSIXError {
             throw SlurmError.launchFailed(command: text, code: failure.code.rawValue)
         }
@@ -86,36 +86,6 @@ struct TimedCommand {
         let count = Glibc.read(fd, &chunk, chunk.count)
         if count > 0 { bytes += chunk[..<count] }
         return count > 0 || (count < 0 && errno == EINTR)
-    }
-
-    /// Starts the program at `path` with stdin from /dev/null, stdout and stderr on `output`
-    /// and `error`, no other descriptor, default signal handling and nothing blocked (the
-    /// daemon ignores SIGTERM, and Dispatch's threads block most signals), and `environment`
-    /// whole. Throws posix_spawn's errno.
-    static func spawn(_ path: String, _ arguments: [String], environment: [String: String], output: Int32, error: Int32) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, error, 2)
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t(), none = sigset_t()
-        sigfillset(&all)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid = pid_t()
-        let status = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-        guard status == 0 else { throw POSIXError(POSIXErrorCode(rawValue: status) ?? .EIO) }
-        return pid
     }
 
     /// The program's path: the first executable of its name on PATH, as a shell finds it.
