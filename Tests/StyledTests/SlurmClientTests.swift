@@ -61,7 +61,7 @@ struct SlurmClientTests {
         try Self.withCluster { cluster, client in
             let script = cluster.root.appendingPathComponent("exit.sh")
             try "#!/bin/sh\nexit \"$1\"\n".write(to: script, atomically: true, encoding: .utf8)
-            let id = try client.submit(.script(script.path, arguments: ["3"]))
+            let id = try client.submit(.script(script.path, arguments: ["3"]), options: cluster.jobOptions)
             let ended = try cluster.waitForJob(id) { $0.state.isFinal }
             #expect(ended.state == .failed)
             #expect(ended.exitCode == SlurmExitCode(status: 3, signal: 0))
@@ -87,7 +87,7 @@ struct SlurmClientTests {
 
     @Test func aCancelledJobEndsCancelled() throws {
         try Self.withCluster { cluster, client in
-            let id = try client.submit(.command(["sleep", "60"]))
+            let id = try client.submit(.command(["sleep", "60"]), options: cluster.jobOptions)
             _ = try cluster.waitForJob(id) { $0.state == .running }
             try client.cancel(id)
             let ended = try cluster.waitForJob(id) { $0.state.isFinal }
@@ -151,7 +151,7 @@ struct SlurmClientTests {
 
             try cluster.startController()
             #expect(try client.ping())
-            let id = try client.submit(.command(["true"]))
+            let id = try client.submit(.command(["true"]), options: cluster.jobOptions)
             #expect(try cluster.waitForJob(id) { $0.state.isFinal }.state == .completed)
         }
     }
@@ -159,7 +159,7 @@ struct SlurmClientTests {
     @Test func twoOneCPUJobsRunAtOnceAndAThirdWaitsForResources() throws {
         try Self.withCluster { cluster, client in
             #expect(cluster.cpus == 2)
-            var options = SlurmSubmitOptions()
+            var options = cluster.jobOptions
             options.cpusPerTask = 1
             let ids = try (0..<3).map { _ in try client.submit(.command(["sleep", "60"]), options: options) }
             for id in ids.prefix(2) { _ = try cluster.waitForJob(id) { $0.state == .running } }

@@ -50,6 +50,15 @@ final class SlurmCluster {
         }
     }
 
+    /// Options that keep a job's files in the cluster's folder: without them, sbatch runs
+    /// the job in its own working directory (the package's) and leaves slurm-N.out there.
+    var jobOptions: SlurmSubmitOptions {
+        var options = SlurmSubmitOptions()
+        options.workingDirectory = root.path
+        options.output = root.appendingPathComponent("log/job-%j.out").path
+        return options
+    }
+
     /// A client of this cluster whose commands give up after `timeout` seconds.
     func client(timeout: Double = 10) -> SlurmClient { SlurmClient(environment: environment, timeout: timeout) }
 

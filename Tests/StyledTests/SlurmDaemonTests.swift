@@ -139,7 +139,7 @@ import Testing
         daemon.waitUntilExit()
         let error = JobInputTests.error(setup.harness.url("outbox/doomed"))
         #expect(error?["error"]?.contains("Slurm job \(id): cancelled by Slurm") == true, "\(error ?? [:])")
-        #expect(setup.slurmJobs(of: "doomed").isEmpty)
+        #expect(error?["what"] == "render")
     }
 
     @Test func aRenderLongerThanItsTimeLimitRunsAsAChainAndEqualsALocalRender() throws {
@@ -154,7 +154,12 @@ import Testing
         daemon.waitUntilExit()
         let filed = setup.harness.url("outbox/chain")
         #expect(JobInputTests.rendered(filed), "\(JobInputTests.error(filed) ?? [:])")
-        #expect(setup.slurmJobs(of: "chain").count == 2, "\(setup.slurmJobs(of: "chain"))")
+        let jobs = setup.slurmJobs(of: "chain")
+        #expect(jobs.count == 2, "\(jobs)")
+        // The second Slurm job went on from the first one's checkpoint, not from the start.
+        let second = (try? String(contentsOf: filed.appendingPathComponent("slurm-\(jobs.last ?? "").log"), encoding: .utf8)) ?? ""
+        let resumedAt = second.components(separatedBy: "resuming at iteration ").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        #expect(resumedAt >= 5, "\(second)")
         // The same job rendered here, unbroken.
         let local = setup.harness.url("local")
         try FileManager.default.copyItem(at: filed.appendingPathComponent("inputs"), to: local)
@@ -203,9 +208,9 @@ import Testing
         var killed: Set<String> = []
         // The default max_attempts, 3: each Slurm job's worker is killed as it renders.
         while daemon.isRunning && killed.count < 3 {
-            if let id = setup.slurmJobsRendering().first, !killed.contains(id) {
-                let worker = try TimedCommand(arguments: ["pkill", "-KILL", "-f", "styled work"], environment: setup.cluster.environment, timeout: 10).run()
-                if worker.status == 0 { killed.insert(id) }
+            if let id = setup.slurmJobsRendering().first, !killed.contains(id), let job = SlurmJobID(Substring(id)) {
+                try setup.cluster.client().signal(job, "KILL", batchShell: true)  // the worker, as a crash would end it
+                killed.insert(id)
             }
             usleep(100_000)
         }
@@ -214,6 +219,26 @@ import Testing
         let told = error?["error"] ?? ""
         #expect(killed.count == 3 && told.contains("3 times") && told.contains("exit code 0:9"), "\(killed) \(error ?? [:])")
         #expect(error?["what"] == "crash")
-        #expect(setup.slurmJobs(of: "killed").isEmpty)
+    }
+
+    /// How the daemon reads a Slurm job's end together with its worker's word.
+    @Test func endingsFollowTheWorkersWordThenSlurmsState() {
+        let failed = ["error": "bad image", "what": "file"]
+        let cases: [(SlurmJobState?, WorkerOutcome?, SlurmExecutor.Ending)] = [
+            (.completed, .done, .done),
+            (.cancelled, .done, .done),  // finished before the cancel: kept
+            (.cancelled, .interrupted, .cancelled),
+            (.cancelled, nil, .cancelled),
+            (.failed, .failed(failed), .failed(failed)),
+            (.failed, .interrupted, .resumable("stopped at a checkpoint (FAILED)")),
+            (.timeout, nil, .resumable("reached its time limit")),
+            (.preempted, nil, .resumable("was preempted")),
+            (.nodeFail, nil, .crashed("ended NODE_FAIL with exit code 0:0 and no outcome from the worker")),
+            (nil, nil, .crashed("ended while the daemon was away, without an outcome")),
+            (nil, .done, .done),
+        ]
+        for (state, outcome, expected) in cases {
+            #expect(SlurmExecutor.ending(state: state, exit: SlurmExitCode(status: 0, signal: 0), outcome: outcome) == expected, "\(String(describing: state)) \(String(describing: outcome))")
+        }
     }
 }

@@ -16,19 +16,27 @@ struct WorkCommand: ParsableCommand {
     )
 
     @Option(help: "The daemon's configuration file, at the same path on this node.") var config: String
-    @Argument(help: "The claimed job's folder in the work folder's processing/.") var job: String
+    @Argument(help: "The claimed job's folder in the work folder's processing/ (default: $STYLED_WORK_JOB).") var job: String?
+
+    /// How the daemon names the job: in the environment, not the arguments, so that the
+    /// user's folder name never reaches sbatch's command line or scontrol's output.
+    static let jobVariable = "STYLED_WORK_JOB"
 
     func run() throws {
+        // First: a USR1 that comes early (a short time limit) stops the render, not the process.
+        let stop = StopRequest(signals: [SIGUSR1, SIGTERM, SIGINT])
+        guard let job = job ?? ProcessInfo.processInfo.environment[Self.jobVariable] else {
+            throw ValidationError("give the claimed job's folder, or set \(Self.jobVariable)")
+        }
         let config = try Config.load(config)
         Parallel.setWorkers(ProcessInfo.processInfo.environment["SLURM_CPUS_PER_TASK"].flatMap(Int.init) ?? config.threadsPerJob)
-        let stop = StopRequest(signals: [SIGUSR1, SIGTERM, SIGINT])
         let folder = URL(fileURLWithPath: job)
         let files = Claim.Files(of: folder)
         guard let claim = Claim.read(files.claim) else { throw ValidationError("\(job) has no claim record: not a claimed job") }
         let outcome = WorkerOutcome.File(slurmFolder: URL(fileURLWithPath: files.slurm))
-        let out = outcome.outputs
-        try createFolder(out)
-        let claimed = ClaimedJob(folder: folder, name: claim.name ?? folder.lastPathComponent, claim: claim, partial: out) { line in
+        outcome.clear()  // an earlier Slurm job's word is not this one's
+        try createFolder(outcome.outputs)
+        let claimed = ClaimedJob(folder: folder, name: claim.name ?? folder.lastPathComponent, claim: claim, partial: outcome.outputs) { line in
             FileHandle.standardError.write(Data(ClaimedJob.logLine(line).utf8))
         }
         let render = CheckpointedRender(config: config, stopping: { stop.requested })
@@ -38,6 +46,11 @@ struct WorkCommand: ParsableCommand {
             throw ExitCode(finished ? 0 : WorkerOutcome.interruptedStatus)
         } catch let exit as ExitCode {
             throw exit
+        } catch where JobRun.leavesClaimed(error) {
+            // The node's fault (a full disk, a model it cannot load), not the job's: no outcome,
+            // so the daemon submits it again, up to max_attempts.
+            claimed.note("stopped: \(error)")
+            throw ExitCode(1)
         } catch {
             claimed.note("failed: \(error)")
             try outcome.write(.failed(ErrorRecord.fields(of: error, job: claimed.name, folder: folder)))

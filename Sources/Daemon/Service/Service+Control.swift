@@ -11,19 +11,20 @@ extension Service {
         }
     }
 
-    /// SIGHUP: reads the configuration file again. Profiles, limits, jobs at once and the
-    /// intervals apply to the next job; where files live and the threads per job need a
-    /// restart. A running job keeps its parameters. A file that does not load changes nothing.
+    /// SIGHUP: reads the configuration file again. Profiles, limits, jobs at once, the
+    /// intervals and the Slurm options apply to the next job; where files live (the executor
+    /// with them) and the threads per job need a restart. A running job keeps its parameters. A file that does not load changes nothing.
     func reload() {
         notifier.reloading()
         let old = config
         do {
             var fresh = try Config.load(old.file)
-            if fresh.inboxes != old.inboxes || fresh.state != old.state || fresh.models != old.models
-                || fresh.metricsFile != old.metricsFile || fresh.threadsPerJob != old.threadsPerJob || fresh.logLevel != old.logLevel {
-                logger.warning("reload: inboxes, state, models, metrics, threads_per_job and log_level change at the next start")
+            if fresh.inboxes != old.inboxes || fresh.state != old.state || fresh.models != old.models || fresh.metricsFile != old.metricsFile
+                || fresh.threadsPerJob != old.threadsPerJob || fresh.logLevel != old.logLevel || fresh.slurm?.work != old.slurm?.work {
+                logger.warning("reload: inboxes, state, models, metrics, threads_per_job, log_level, executor and work change at the next start")
                 (fresh.inboxes, fresh.state, fresh.models, fresh.metricsFile) = (old.inboxes, old.state, old.models, old.metricsFile)
                 (fresh.threadsPerJob, fresh.logLevel) = (old.threadsPerJob, old.logLevel)
+                if fresh.slurm?.work != old.slurm?.work { fresh.slurm = old.slurm }  // where claimed jobs live: the executor too
             }
             condition.withLock { currentConfig = fresh }
             logger.notice("configuration reloaded", metadata: ["file": "\(old.file)", "profiles": "\(fresh.profiles.map(\.name).joined(separator: ", "))"])

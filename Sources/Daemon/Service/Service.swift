@@ -35,6 +35,8 @@ final class Service: @unchecked Sendable {
     private var suspectRunning = false
     /// The jobs that waited for disk space at the last scan.
     private var lastWaiting: [Telemetry.Note] = []
+    /// The Slurm controller's last check: when, and what was wrong.
+    private var controllerCheck: (at: Date, problem: String?)?
     /// When a job last made progress (or the loop last ran while idle), for the watchdog.
     var lastProgress = Date()
 
@@ -128,11 +130,15 @@ final class Service: @unchecked Sendable {
         return reason
     }
 
-    /// Why Slurm cannot take jobs now (its controller does not answer), or nil.
+    /// Why Slurm cannot take jobs now (its controller does not answer), or nil. Asked at most
+    /// once every `poll_seconds`: the loop runs at every inotify hint.
     private func slurmProblem(_ configuration: Config) -> String? {
         guard let settings = configuration.slurm else { return nil }
-        let client = SlurmClient(timeout: settings.commandSeconds)
-        return (try? client.ping()) == true ? nil : "the Slurm controller does not answer (scontrol ping)"
+        if let last = condition.withLock({ controllerCheck }), Date().timeIntervalSince(last.at) < settings.pollSeconds { return last.problem }
+        let answers = (try? SlurmClient(timeout: settings.commandSeconds).ping()) == true
+        let problem = answers ? nil : "the Slurm controller does not answer (scontrol ping)"
+        condition.withLock { controllerCheck = (Date(), problem) }
+        return problem
     }
 
     /// Renders here, or on Slurm as the configuration says.

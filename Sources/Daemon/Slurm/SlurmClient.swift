@@ -43,10 +43,10 @@ struct SlurmClient {
         }
     }
 
-    /// The jobs named `name` that the controller still knows (pending, running, or ended
-    /// less than MinJobAge ago), oldest first.
+    /// This user's jobs named `name` that the controller still knows (pending, running, or
+    /// ended less than MinJobAge ago), oldest first.
     func jobs(named name: String) throws -> [SlurmJobID] {
-        let result = try run(command(["squeue", "--noheader", "--states=all", "--name=\(name)", "--format=%i"]))
+        let result = try run(command(["squeue", "--noheader", "--me", "--states=all", "--name=\(name)", "--format=%i"]))
         return result.output.split(separator: "\n").compactMap { SlurmJobID($0.drop { $0 == " " }) }.sorted { $0.value < $1.value }
     }
 

@@ -8,9 +8,11 @@ struct SlurmAttempt: Codable, Equatable {
     var current: String?
     var jobs: [String] = []
     var failures = 0
-    /// Set durably before sbatch runs: a daemon killed before it recorded the ID looks the
-    /// Slurm job up by its name instead of submitting a second one into the same folder.
-    var submitting = false
+    /// The last iteration logged when a Slurm job of it ended.
+    var reached: Int?
+    /// The name token of a submission under way, recorded durably before sbatch runs: a
+    /// daemon killed before it recorded the ID finds the Slurm job by it.
+    var submitting: String?
 }
 
 /// A Slurm job as status.json shows it: PENDING with its reason, RUNNING with its node.
@@ -48,38 +50,39 @@ struct SlurmExecutor: Executor {
         let files = Claim.Files(of: claimed.folder)
         let worker = WorkerOutcome.File(slurmFolder: URL(fileURLWithPath: files.slurm))
         try createFolder(worker.outputs)
-        // Checked here, before a Slurm job is spent on it; the worker reads it again.
+        try createFolder(logs)
+        // Checked before a Slurm job is spent on it (the worker reads it again). A job already
+        // on Slurm is watched whatever the configuration says now: it renders as it began.
         let folder = JobFolder(url: claimed.folder)
-        let resolved = try JobParameters.read(folder, config: config).0.resolved(file: folder.manifestPath)
-        try config.checkLimits(resolved, file: folder.manifestPath)
-        onPlanned(resolved.iterations)
+        let resolved = { try JobParameters.read(folder, config: config).0.resolved(file: folder.manifestPath) }
+        if claim.slurm == nil { try config.checkLimits(try resolved(), file: folder.manifestPath) }
+        onPlanned((try? resolved())?.iterations ?? 0)
         while true {
             var attempt = claim.slurm ?? SlurmAttempt()
-            let id: SlurmJobID
-            if let current = attempt.current.flatMap({ SlurmJobID(Substring($0)) }) {
-                id = current
-                claimed.note("watching Slurm job \(id) again")
-            } else if attempt.submitting, let submitted = try client.jobs(named: Self.jobName(claimed)).last {
-                id = submitted
-                claimed.note("found Slurm job \(id), submitted just before an interruption")
-                (attempt.submitting, attempt.current) = (false, id.description)
-                attempt.jobs.append(id.description)
+            if attempt.current == nil {
+                // A daemon killed between sbatch and the record looks its job up by the name it
+                // was given, rather than submit a second one into the same folder.
+                if let token = attempt.submitting, let submitted = try client.jobs(named: Self.jobName(token)).last {
+                    claimed.note("found Slurm job \(submitted), submitted just before an interruption")
+                    attempt.current = submitted.description
+                } else {
+                    attempt.submitting = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+                    claim.slurm = attempt
+                    try claim.write(to: files.claim)
+                    let id = try client.submit(.command([settings.styled, "work", "--config", URL(fileURLWithPath: config.file).path]),
+                                               options: options(for: claimed, name: Self.jobName(attempt.submitting!)))
+                    claimed.note("submitted as Slurm job \(id)")
+                    attempt.current = id.description
+                }
+                attempt.submitting = nil
+                attempt.jobs.append(attempt.current!)
                 claim.slurm = attempt
                 try claim.write(to: files.claim)
             } else {
-                attempt.submitting = true
-                claim.slurm = attempt
-                try claim.write(to: files.claim)
-                worker.clear()
-                id = try client.submit(.command([settings.styled, "work", "--config", URL(fileURLWithPath: config.file).path, claimed.folder.path]),
-                                       options: options(for: claimed, worker: worker))
-                (attempt.submitting, attempt.current) = (false, id.description)
-                attempt.jobs.append(id.description)
-                claim.slurm = attempt
-                try claim.write(to: files.claim)
-                claimed.note("submitted as Slurm job \(id)")
+                claimed.note("watching Slurm job \(attempt.current!) again")
             }
-            guard let ending = try watch(id, worker: worker) else { return false }
+            let id = SlurmJobID(Substring(attempt.current!)) ?? SlurmJobID(0)
+            guard let ending = watch(id, worker: worker) else { return false }
             attempt.current = nil
             switch ending {
             case .done:
@@ -89,38 +92,53 @@ struct SlurmExecutor: Executor {
             case .failed(let record):
                 throw WorkerFailure(record: record.merging(["slurm_job": id.description]) { $1 })
             case .cancelled:
-                throw SlurmJobFailed(job: id.description, reason: "cancelled by Slurm", kind: .render, log: tail(worker.log(of: id.description)))
-            case .resumable(let why):
-                claimed.note("Slurm job \(id) \(why); resubmitting from the checkpoint")
-            case .crashed(let why):
-                attempt.failures += 1
+                throw SlurmJobFailed(job: id.description, reason: "cancelled by Slurm", kind: .render, log: tail(log(of: id)))
+            case .resumable(let why), .crashed(let why):
+                // A crash, or a stop that got no further than the last one (a time limit too
+                // short to reach a checkpoint), counts against max_attempts.
+                let reached = LogRecord.last(in: worker.outputs)?.iteration ?? -1
+                if case .crashed = ending { attempt.failures += 1 } else if reached <= attempt.reached ?? -1 { attempt.failures += 1 }
+                attempt.reached = reached
                 guard attempt.failures < config.maxAttempts else {
-                    throw SlurmJobFailed(job: id.description, reason: "\(why), \(attempt.failures) times", kind: .crash, log: tail(worker.log(of: id.description)))
+                    throw SlurmJobFailed(job: id.description, reason: "\(why), \(attempt.failures) times", kind: .crash, log: tail(log(of: id)))
                 }
-                claimed.note("Slurm job \(id) \(why); resubmitting from the checkpoint (attempt \(attempt.failures + 1) of \(config.maxAttempts))")
+                claimed.note("Slurm job \(id) \(why); resubmitting from the checkpoint")
             }
             claim.slurm = attempt
             try claim.write(to: files.claim)
         }
     }
 
-    /// The Slurm job's name: its folder's in processing, which no other claimed job has.
-    static func jobName(_ claimed: ClaimedJob) -> String { "styled-" + claimed.folder.lastPathComponent }
+    /// A Slurm job's name: a token of its own, so that it is found again by it alone (the
+    /// user's folder name could hold anything: commas, `%`, newlines, `JobState=`).
+    static func jobName(_ token: String) -> String { "styled-" + token }
 
-    private func options(for claimed: ClaimedJob, worker: WorkerOutcome.File) -> SlurmSubmitOptions {
-        SlurmSubmitOptions(jobName: Self.jobName(claimed), partition: settings.partition, account: settings.account,
+    /// The Slurm logs of this daemon's jobs, by Slurm job ID: a path Slurm sees nothing of the
+    /// user's names in.
+    private var logs: URL { settings.work.appendingPathComponent("slurm-logs") }
+    private func log(of id: SlurmJobID) -> URL { logs.appendingPathComponent("slurm-\(id).log") }
+
+    /// The job goes to the worker through the environment, and the working folder and log are
+    /// the daemon's own: no user-chosen name reaches sbatch's arguments or scontrol's output.
+    /// `--no-requeue` comes last: a requeue would run the same job ID again beside the next
+    /// one the daemon submits.
+    private func options(for claimed: ClaimedJob, name: String) -> SlurmSubmitOptions {
+        SlurmSubmitOptions(jobName: name, partition: settings.partition, account: settings.account,
                            cpusPerTask: settings.cpusPerTask, memory: settings.memory, timeLimit: settings.timeLimit,
-                           workingDirectory: worker.slurmFolder.path, output: worker.log(of: "%j").path,
+                           workingDirectory: settings.work.path, output: logs.appendingPathComponent("slurm-%j.log").path,
                            preLimitSignal: settings.timeLimit.map { _ in SlurmPreLimitSignal(seconds: settings.signalSeconds) },
-                           extraArguments: settings.extraArgs)
+                           environment: [WorkCommand.jobVariable: claimed.folder.path],
+                           extraArguments: settings.extraArgs + ["--no-requeue"])
     }
 
     /// Looks at the Slurm job every `poll_seconds` until it ends; nil if the daemon stops first.
-    /// A controller that does not answer is waited for: the job is not failed for it.
-    private func watch(_ id: SlurmJobID, worker: WorkerOutcome.File) throws -> Ending? {
+    /// A controller that does not answer, or an answer not understood, is waited out: the job
+    /// is not failed for it, and the watchdog hears that the daemon is still watching.
+    private func watch(_ id: SlurmJobID, worker: WorkerOutcome.File) -> Ending? {
         while true {
             let info: SlurmJobInfo?
-            do { info = try client.jobInfo(id) } catch let error as SlurmError where error.isControllerDown {
+            do { info = try client.jobInfo(id) } catch {
+                onWatch(SlurmView(job: id.description, state: "UNKNOWN", reason: "\(error)"), nil)
                 if !pause(settings.pollSeconds) { return nil }
                 continue
             }
@@ -138,6 +156,7 @@ struct SlurmExecutor: Executor {
     /// What to do after a Slurm job ended in `state` (nil: Slurm no longer knows it) with
     /// `exit`, given what its worker left (`outcome`).
     static func ending(state: SlurmJobState?, exit: SlurmExitCode?, outcome: WorkerOutcome?) -> Ending {
+        if outcome == .done { return .done }  // finished, whatever came after
         if state == .cancelled { return .cancelled }  // an operator's scancel: not retried
         switch outcome {
         case .done: return .done
@@ -167,9 +186,11 @@ struct SlurmExecutor: Executor {
     /// filesystems if need be) and names the Slurm jobs in report.json. Whatever an
     /// interrupted collection moved already is no longer where it was.
     private func collect(_ worker: WorkerOutcome.File, into partial: URL, jobs: [String]) throws {
-        let logs = jobs.map { worker.log(of: $0) }.filter(FileSystem.exists)
+        let logs = jobs.compactMap { SlurmJobID(Substring($0)).map(log(of:)) }.filter(FileSystem.exists)
         for source in try FileManager.default.contentsOfDirectory(atPath: worker.outputs.path).map(worker.outputs.appendingPathComponent) + logs {
-            try FileSystem.relocate(source, to: partial.appendingPathComponent(source.lastPathComponent))
+            let target = partial.appendingPathComponent(source.lastPathComponent)
+            // There already: a collection cut short after the copy's rename, before its source went.
+            if FileSystem.exists(target) { try FileManager.default.removeItem(at: source) } else { try FileSystem.relocate(source, to: target) }
         }
         let report = partial.appendingPathComponent("report.json")
         guard var record = (try? Data(contentsOf: report)).flatMap({ try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }) else { return }

@@ -44,7 +44,7 @@ enum SlurmJobState: Equatable, Sendable, CustomStringConvertible {
     /// PREEMPTED, after which Slurm may run it again.
     var isFinal: Bool {
         switch self {
-        case .completed, .cancelled, .failed, .timeout, .nodeFail, .bootFail, .deadline, .outOfMemory: true
+        case .completed, .cancelled, .failed, .timeout, .nodeFail, .preempted, .bootFail, .deadline, .outOfMemory: true
         default: false
         }
     }

@@ -19,9 +19,6 @@ enum WorkerOutcome: Codable, Equatable {
         let slurmFolder: URL
         var outputs: URL { slurmFolder.appendingPathComponent("out") }
         var path: String { slurmFolder.appendingPathComponent("outcome.json").path }
-        /// Slurm's output of one job (stdout and stderr of the worker).
-        func log(of job: String) -> URL { slurmFolder.appendingPathComponent("slurm-\(job).log") }
-
         func write(_ outcome: WorkerOutcome) throws {
             try writeFileAtomically(Array(try JSONEncoder().encode(outcome)), to: path, durable: true)
         }
