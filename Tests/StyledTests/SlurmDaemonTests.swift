@@ -21,8 +21,12 @@ import Testing
         let cluster: SlurmCluster
         let config: String
 
-        init(widthDivisor: Int = 16, slurm extra: String = "") throws {
+        /// A tmpfs under the work folder, when asked for: a filesystem of its own, as shared storage is.
+        private var workMount: URL?
+
+        init(widthDivisor: Int = 16, slurm extra: String = "", workOnItsOwnFilesystem: Bool = false) throws {
             harness = try Harness(widthDivisor: widthDivisor)
+            if workOnItsOwnFilesystem { workMount = try harness.mountTmpfs("work", megabytes: 256) }
             cluster = try SlurmCluster()
             try FileManager.default.createDirectory(at: harness.url("inbox"), withIntermediateDirectories: true)
             config = harness.url("styled.toml").path
@@ -48,7 +52,10 @@ import Testing
                 """.write(toFile: config, atomically: true, encoding: .utf8)
         }
 
-        deinit { try? cluster.shutdown() }
+        deinit {
+            try? cluster.shutdown()
+            if let workMount { Harness.unmount(workMount) }
+        }
 
         func startDaemon(_ arguments: [String] = []) throws -> Process {
             // Only the cluster's configuration: the rest (the small model) is the harness's.
@@ -143,7 +150,8 @@ import Testing
     }
 
     @Test func aRenderLongerThanItsTimeLimitRunsAsAChainAndEqualsALocalRender() throws {
-        let setup = try Setup(widthDivisor: 2, slurm: "time_limit = \"5\"\nsignal_seconds = 60")
+        // The work folder on a filesystem of its own: the outputs are copied, not renamed, into the outbox.
+        let setup = try Setup(widthDivisor: 2, slurm: "time_limit = \"5\"\nsignal_seconds = 60", workOnItsOwnFilesystem: true)
         let manifest = Self.job.replacingOccurrences(of: "iterations = 3", with: "iterations = 100")
         try setup.harness.drop("chain", manifest: manifest)
         let daemon = try setup.startDaemon(["--drain"])
@@ -168,6 +176,8 @@ import Testing
         let chained = try ImageFile.read(filed.appendingPathComponent("result.png").path)
         let unbroken = try ImageFile.read(setup.harness.url("local-out/result.png").path)
         #expect(chained == unbroken)
+        // Filed: the job's copy in the work folder is gone with it.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: setup.harness.url("work/jobs").path)) ?? ["?"]).isEmpty)
     }
 
     @Test func aControllerThatDoesNotAnswerPausesIntakeAndLosesNoJob() throws {

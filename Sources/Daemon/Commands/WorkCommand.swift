@@ -3,10 +3,11 @@ import Dispatch
 import Engine
 import Foundation
 
-/// `styled work`: renders one claimed job on a Slurm node, as the daemon's Slurm executor
-/// submits it. The outputs go to the job's `.<job>.slurm/out/`, checkpoints beside its claim
-/// record, as a local render's do; what became of it goes to `.<job>.slurm/outcome.json` and
-/// the exit status (`WorkerOutcome`), which the daemon reads with Slurm's view of the job.
+/// `styled work`: renders one claimed job's copy in the work folder (`WorkCopy`) on a Slurm
+/// node, as the daemon's Slurm executor submits it. The outputs go to `.job.slurm/out/`,
+/// checkpoints beside its record, as a local render's do; what became of it goes to
+/// `.job.slurm/outcome.json` and the exit status (`WorkerOutcome`), which the daemon reads
+/// with Slurm's view of the job.
 struct WorkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "work",
@@ -16,7 +17,7 @@ struct WorkCommand: ParsableCommand {
     )
 
     @Option(help: "The daemon's configuration file, at the same path on this node.") var config: String
-    @Argument(help: "The claimed job's folder in the work folder's processing/ (default: $STYLED_WORK_JOB).") var job: String?
+    @Argument(help: "The claimed job's copy in the work folder, work/jobs/<token>/job (default: $STYLED_WORK_JOB).") var job: String?
 
     /// How the daemon names the job: in the environment, not the arguments, so that the
     /// user's folder name never reaches sbatch's command line or scontrol's output.

@@ -34,7 +34,7 @@ extension FileSystem {
     /// Copies a tree without following symbolic links (a link is copied as a link), keeping
     /// modes and modification times; a FIFO is made anew rather than read; each file and
     /// folder is synced.
-    private static func copyTree(_ from: String, to: String) throws {
+    static func copyTree(_ from: String, to: String) throws {
         var info = stat()
         guard lstat(from, &info) == 0 else { throw FileError.system(from, "cannot read") }
         switch info.st_mode & S_IFMT {

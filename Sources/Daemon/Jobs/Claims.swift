@@ -56,6 +56,7 @@ struct Claims {
     func file(_ job: URL, claim: Claim, partial: URL, outbox: URL) throws -> URL {
         try FileSystem.relocate(job, to: partial.appendingPathComponent("inputs"))
         let filed = try FileSystem.moveUnique(partial, into: outbox, name: claim.name ?? job.lastPathComponent)
+        if let copy = Claim.read(Claim.Files(of: job).claim)?.slurm?.copy { WorkCopy(job: URL(fileURLWithPath: copy)).remove() }
         Claim.Files(of: job).remove()
         return filed
     }

@@ -40,8 +40,8 @@ struct Config {
     var metricsFile: URL
     /// `executor = "slurm"`: renders go to Slurm with these settings; nil renders here.
     var slurm: SlurmSettings?
-    /// Claimed jobs: in the state folder, or with Slurm in the work folder, which the nodes see.
-    var processing: URL { (slurm?.work ?? state).appendingPathComponent("processing") }
+    var processing: URL { state.appendingPathComponent("processing") }
+    /// The Gram cache: where the renders run (with Slurm, in the work folder, which the nodes see).
     var grams: URL { (slurm?.work ?? state).appendingPathComponent("grams") }
     /// Renders at once: `jobs_at_once` here, or Slurm's `max_in_flight`.
     var rendersAtOnce: Int { slurm?.maxInFlight ?? jobsAtOnce }

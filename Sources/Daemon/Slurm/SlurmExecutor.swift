@@ -5,6 +5,8 @@ import Foundation
 /// written durably as soon as sbatch returns (a restarted daemon re-attaches to it and never
 /// submits the job twice), every Slurm job it ran as, and how many of those failed.
 struct SlurmAttempt: Codable, Equatable {
+    /// The job's copy in the work folder (`WorkCopy`), recorded before it is made.
+    var copy: String?
     var current: String?
     var jobs: [String] = []
     var failures = 0
@@ -48,15 +50,22 @@ struct SlurmExecutor: Executor {
     func execute(_ claimed: ClaimedJob) throws -> Bool {
         var claim = claimed.claim
         let files = Claim.Files(of: claimed.folder)
-        let worker = WorkerOutcome.File(slurmFolder: URL(fileURLWithPath: files.slurm))
-        try createFolder(worker.outputs)
-        try createFolder(logs)
         // Checked before a Slurm job is spent on it (the worker reads it again). A job already
         // on Slurm is watched whatever the configuration says now: it renders as it began.
         let folder = JobFolder(url: claimed.folder)
         let resolved = { try JobParameters.read(folder, config: config).0.resolved(file: folder.manifestPath) }
         if claim.slurm == nil { try config.checkLimits(try resolved(), file: folder.manifestPath) }
         onPlanned((try? resolved())?.iterations ?? 0)
+        if claim.slurm?.copy == nil {
+            claim.slurm = claim.slurm ?? SlurmAttempt()
+            claim.slurm?.copy = WorkCopy.place(in: settings.work).job.path
+            try claim.write(to: files.claim)
+        }
+        let copy = WorkCopy(job: URL(fileURLWithPath: claim.slurm?.copy ?? ""))
+        try copy.make(from: claimed.folder, claim: claim)
+        let worker = copy.worker
+        try createFolder(worker.outputs)
+        try createFolder(logs)
         while true {
             var attempt = claim.slurm ?? SlurmAttempt()
             if attempt.current == nil {
@@ -70,7 +79,7 @@ struct SlurmExecutor: Executor {
                     claim.slurm = attempt
                     try claim.write(to: files.claim)
                     let id = try client.submit(.command([settings.styled, "work", "--config", URL(fileURLWithPath: config.file).path]),
-                                               options: options(for: claimed, name: Self.jobName(attempt.submitting!)))
+                                               options: options(for: copy, name: Self.jobName(attempt.submitting!)))
                     claimed.note("submitted as Slurm job \(id)")
                     attempt.current = id.description
                 }
@@ -122,12 +131,12 @@ struct SlurmExecutor: Executor {
     /// the daemon's own: no user-chosen name reaches sbatch's arguments or scontrol's output.
     /// `--no-requeue` comes last: a requeue would run the same job ID again beside the next
     /// one the daemon submits.
-    private func options(for claimed: ClaimedJob, name: String) -> SlurmSubmitOptions {
+    private func options(for copy: WorkCopy, name: String) -> SlurmSubmitOptions {
         SlurmSubmitOptions(jobName: name, partition: settings.partition, account: settings.account,
                            cpusPerTask: settings.cpusPerTask, memory: settings.memory, timeLimit: settings.timeLimit,
                            workingDirectory: settings.work.path, output: logs.appendingPathComponent("slurm-%j.log").path,
                            preLimitSignal: settings.timeLimit.map { _ in SlurmPreLimitSignal(seconds: settings.signalSeconds) },
-                           environment: [WorkCommand.jobVariable: claimed.folder.path],
+                           environment: [WorkCommand.jobVariable: copy.job.path],
                            extraArguments: settings.extraArgs + ["--no-requeue"])
     }
 

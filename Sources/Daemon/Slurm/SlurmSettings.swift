@@ -15,7 +15,9 @@ struct SlurmSettings: Equatable {
     var extraArgs: [String]
     /// Slurm jobs at once; `jobs_at_once` stays the local executor's.
     var maxInFlight: Int
-    /// A folder every node sees: claimed jobs, checkpoints and the workers' outputs.
+    /// A folder every node sees: copies of the claimed jobs, their checkpoints and outputs, the
+    /// Slurm logs. Each job's files are in a folder of their own, named by a random token, and
+    /// are replaced only by renames within it: no atomic no-replace rename is needed (NFS lacks it).
     var work: URL
     /// Seconds between looks at a Slurm job's state.
     var pollSeconds: Double
