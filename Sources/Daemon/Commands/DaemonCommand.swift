@@ -24,25 +24,16 @@ struct DaemonCommand: ParsableCommand {
         let logger = makeLogger(level: config.logLevel)
         let service = try Service(config: config, logger: logger, drain: drain)
         // Signals become a request to stop, handled at the next iteration boundary.
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                logger.notice("signal \(signalNumber): stopping")
+        var sources = [SIGTERM, SIGINT].map { number in
+            handleSignal(number) {
+                logger.notice("signal \(number): stopping")
                 service.requestStop()
             }
-            source.resume()
-            sources.append(source)
         }
-        signal(SIGHUP, SIG_IGN)
-        let reload = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        reload.setEventHandler {
+        sources.append(handleSignal(SIGHUP) {
             logger.notice("signal \(SIGHUP): reloading the configuration")
             service.reload()
-        }
-        reload.resume()
-        sources.append(reload)
+        })
         try service.run()
         sources.forEach { $0.cancel() }
     }

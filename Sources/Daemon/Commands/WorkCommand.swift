@@ -60,21 +60,14 @@ struct WorkCommand: ParsableCommand {
     }
 }
 
-/// Whether a signal asked the process to stop; the signals are handled on a queue, not
-/// in a handler, so anything may be done on them.
+/// Whether one of `signals` asked the process to stop.
 final class StopRequest: @unchecked Sendable {
     private let lock = NSLock()
     private var received = false
     private var sources: [DispatchSourceSignal] = []
 
     init(signals: [Int32]) {
-        for number in signals {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in lock.withLock { received = true } }
-            source.resume()
-            sources.append(source)
-        }
+        sources = signals.map { handleSignal($0) { [self] in lock.withLock { received = true } } }
     }
 
     var requested: Bool { lock.withLock { received } }
