@@ -8,7 +8,6 @@ import Foundation
 ///                        render, it means the last one never ended: a crash, a kill or a
 ///                        hang. Removing it needs no disk space, so even a full disk allows
 ///                        a clean stop to be told from a crash.
-///   `.<job>.slurm/`      with the Slurm executor, the worker's outputs and its Slurm log.
 /// The claim record is written before each step it describes (see `Claims`), so that after
 /// a crash the record alone says which step was reached.
 struct Claim: Codable {
@@ -26,7 +25,9 @@ struct Claim: Codable {
     var slurm: SlurmAttempt?
 
     struct Files {
-        let claim: String, checkpoint: String, running: String, slurm: String
+        let claim: String, checkpoint: String, running: String
+        /// Only in a job's copy in the Slurm work folder (`WorkCopy`): the worker's outputs and outcome.
+        let slurm: String
 
         init(of job: URL) {
             let prefix = job.deletingLastPathComponent().appendingPathComponent(".\(Claim.key(job.lastPathComponent))").path
@@ -34,10 +35,7 @@ struct Claim: Codable {
         }
 
         /// Removes them all, the job's time in processing over.
-        func remove() {
-            for record in [claim, checkpoint, running] { unlink(record) }
-            try? FileManager.default.removeItem(atPath: slurm)
-        }
+        func remove() { for record in [claim, checkpoint, running] { unlink(record) } }
     }
 
     /// The job's name where a prefix or suffix is added to it (records, the partial folder):
@@ -59,7 +57,7 @@ struct Claim: Codable {
 
     /// The job a record's file name belongs to, or nil if the name is not a record's.
     static func job(ofRecord name: String) -> String? {
-        guard name.hasPrefix("."), let suffix = [".claim", ".checkpoint", ".running", ".slurm"].first(where: name.hasSuffix) else { return nil }
+        guard name.hasPrefix("."), let suffix = [".claim", ".checkpoint", ".running"].first(where: name.hasSuffix) else { return nil }
         return String(name.dropFirst().dropLast(suffix.count))
     }
 }

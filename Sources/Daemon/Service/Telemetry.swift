@@ -20,6 +20,14 @@ final class Telemetry: @unchecked Sendable {
         enum CodingKeys: String, CodingKey {
             case job, inbox, iteration, iterations, loss, slurm, secondsPerIteration = "seconds_per_iteration", etaSeconds = "eta_seconds"
         }
+
+        /// At `iteration`, `seconds` into the render: its loss, its pace and the time left.
+        mutating func reach(_ iteration: Int, loss: Double, seconds: Double) {
+            (self.iteration, self.loss) = (iteration, loss)
+            guard iteration > 0 else { return }
+            secondsPerIteration = seconds / Double(iteration)
+            etaSeconds = secondsPerIteration.map { $0 * Double(max(0, iterations - iteration)) }
+        }
     }
 
     /// A job left in its inbox for now, or a folder there that is not a job, with why.
@@ -77,12 +85,7 @@ final class Telemetry: @unchecked Sendable {
         update {
             guard var job = $0.running[key] else { return }
             if report.iteration > 0 && report.iteration > job.iteration { $0.iterationsDone += 1 }
-            job.iteration = report.iteration
-            job.loss = report.terms.total
-            if report.iteration > 0 {
-                job.secondsPerIteration = report.seconds / Double(report.iteration)
-                job.etaSeconds = job.secondsPerIteration.map { $0 * Double(max(0, job.iterations - report.iteration)) }
-            }
+            job.reach(report.iteration, loss: report.terms.total, seconds: report.seconds)
             $0.running[key] = job
         }
         drawProgress(last: report.iteration == lock.withLock { running[key]?.iterations })
@@ -95,10 +98,7 @@ final class Telemetry: @unchecked Sendable {
             job.slurm = view
             if let record, record.iteration > job.iteration {
                 $0.iterationsDone += record.iteration - job.iteration
-                job.iteration = record.iteration
-                job.loss = record.loss
-                job.secondsPerIteration = record.iteration > 0 ? record.seconds / Double(record.iteration) : nil
-                job.etaSeconds = job.secondsPerIteration.map { $0 * Double(max(0, job.iterations - record.iteration)) }
+                job.reach(record.iteration, loss: record.loss, seconds: record.seconds)
             }
             $0.running[key] = job
         }

@@ -53,9 +53,9 @@ struct SlurmExecutor: Executor {
         // Checked before a Slurm job is spent on it (the worker reads it again). A job already
         // on Slurm is watched whatever the configuration says now: it renders as it began.
         let folder = JobFolder(url: claimed.folder)
-        let resolved = { try JobParameters.read(folder, config: config).0.resolved(file: folder.manifestPath) }
-        if claim.slurm == nil { try config.checkLimits(try resolved(), file: folder.manifestPath) }
-        onPlanned((try? resolved())?.iterations ?? 0)
+        let resolved = Result { try JobParameters.read(folder, config: config).0.resolved(file: folder.manifestPath) }
+        if claim.slurm == nil { try config.checkLimits(try resolved.get(), file: folder.manifestPath) }
+        onPlanned((try? resolved.get())?.iterations ?? 0)
         if claim.slurm?.copy == nil {
             claim.slurm = claim.slurm ?? SlurmAttempt()
             claim.slurm?.copy = WorkCopy.place(in: settings.work).job.path
@@ -167,12 +167,8 @@ struct SlurmExecutor: Executor {
     static func ending(state: SlurmJobState?, exit: SlurmExitCode?, outcome: WorkerOutcome?) -> Ending {
         if outcome == .done { return .done }  // finished, whatever came after
         if state == .cancelled { return .cancelled }  // an operator's scancel: not retried
-        switch outcome {
-        case .done: return .done
-        case .failed(let record): return .failed(record)
-        case .interrupted: return .resumable("stopped at a checkpoint (\(state?.description ?? "ended"))")
-        case nil: break
-        }
+        if case .failed(let record) = outcome { return .failed(record) }
+        if outcome == .interrupted { return .resumable("stopped at a checkpoint (\(state?.description ?? "ended"))") }
         switch state {
         case .timeout?: return .resumable("reached its time limit")
         case .preempted?, .requeued?: return .resumable("was preempted")
