@@ -81,11 +81,12 @@ import Testing
         #expect(relativeError(reluAnalytic, reluNumeric) < 1e-3)
     }
 
-    @Test(arguments: [Pooling.max, Pooling.average])
-    func vggImageGradientMatchesFiniteDifferences(pooling: Pooling) {
+    /// Every pooling and every padding of the first layer, against the float64 reference.
+    @Test(arguments: [(Pooling.max, EdgePadding.zero), (.average, .zero), (.scaledAverage, .replicate), (.max, .reflect)])
+    func vggImageGradientMatchesFiniteDifferences(pooling: Pooling, edges: EdgePadding) {
         // A VGG16-shaped network, 16 times narrower, on a 16×12 image, losses at three depths.
         let weights = VGGWeights.random(.vgg16, seed: 21, widthDivisor: 16)
-        let network = VGG(weights: weights, pooling: pooling)
+        let network = VGG(weights: weights, pooling: pooling, edges: edges)
         let image = randomImage(width: 12, height: 16, seed: 22)
         let layers = ["block1_conv2", "block3_conv1", "block4_conv2"]
         let pass = network.forward(image, layers: layers)
@@ -96,7 +97,7 @@ import Testing
         }
         let analytic = network.backward(pass, gradients: projections).data.map(Double.init)
         let numeric = finiteDifferences(image.pixels.data.map(Double.init), step: 1e-3) { values in
-            let activations = Reference.vgg(weights, image: values, height: 16, width: 12, depth: 9, pooling: pooling)
+            let activations = Reference.vgg(weights, image: values, height: 16, width: 12, depth: 9, pooling: pooling, edges: edges)
             return layers.reduce(0) { total, layer in
                 total + zip(activations[layer]!.data, projections[layer]!.data).reduce(0) { $0 + $1.0 * Double($1.1) }
             }

@@ -15,7 +15,17 @@ enum Reference {
         Volume(channels: t.channels, height: t.height, width: t.width, data: t.data.map(Double.init))
     }
 
-    static func conv(_ x: Volume, _ w: ConvolutionWeights, relu: Bool) -> Volume {
+    /// Where padding index i (−1 or n) reads from along a side of n, as the edge mode says; nil: a zero.
+    static func source(_ i: Int, _ n: Int, _ edges: EdgePadding) -> Int? {
+        if i >= 0 && i < n { return i }
+        switch edges {
+        case .zero: return nil
+        case .replicate: return i < 0 ? 0 : n - 1
+        case .reflect: return i < 0 ? 1 : n - 2
+        }
+    }
+
+    static func conv(_ x: Volume, _ w: ConvolutionWeights, relu: Bool, edges: EdgePadding = .zero) -> Volume {
         var out = [Double](repeating: 0, count: w.outputChannels * x.height * x.width)
         for o in 0..<w.outputChannels {
             for y in 0..<x.height {
@@ -24,8 +34,7 @@ enum Reference {
                     for c in 0..<x.channels {
                         for ky in 0..<3 {
                             for kx in 0..<3 {
-                                let sy = y + ky - 1, sx = xx + kx - 1
-                                guard sy >= 0, sy < x.height, sx >= 0, sx < x.width else { continue }
+                                guard let sy = source(y + ky - 1, x.height, edges), let sx = source(xx + kx - 1, x.width, edges) else { continue }
                                 sum += Double(w.kernel[((o * x.channels + c) * 3 + ky) * 3 + kx]) * x[c, sy, sx]
                             }
                         }
@@ -44,7 +53,7 @@ enum Reference {
             for y in 0..<h {
                 for xx in 0..<w {
                     let four = [x[c, 2 * y, 2 * xx], x[c, 2 * y, 2 * xx + 1], x[c, 2 * y + 1, 2 * xx], x[c, 2 * y + 1, 2 * xx + 1]]
-                    out.append(kind == .max ? four.max()! : four.reduce(0, +) / 4)
+                    out.append(kind == .max ? four.max()! : four.reduce(0, +) / (kind == .scaledAverage ? 2 : 4))
                 }
             }
         }
@@ -60,14 +69,15 @@ enum Reference {
     }
 
     /// Post-ReLU activations of every convolution up to `depth`, for an RGB image in 0...255.
-    static func vgg(_ weights: VGGWeights, image: [Double], height: Int, width: Int, depth: Int, pooling: Pooling) -> [String: Volume] {
+    static func vgg(_ weights: VGGWeights, image: [Double], height: Int, width: Int, depth: Int, pooling: Pooling,
+                    edges: EdgePadding = .zero) -> [String: Volume] {
         var x = preprocess(image, height: height, width: width)
         var result: [String: Volume] = [:]
         var previousBlock = "block1"
         for layer in weights.convolutions.prefix(depth) {
             let block = String(layer.name.prefix(6))
             if block != previousBlock { x = pool(x, pooling); previousBlock = block }
-            x = conv(x, layer, relu: true)
+            x = conv(x, layer, relu: true, edges: result.isEmpty ? edges : .zero)
             result[layer.name] = x
         }
         return result

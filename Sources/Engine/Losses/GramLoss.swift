@@ -1,6 +1,17 @@
 // Style loss at one layer (Gatys et al., eq. 4–6). F is N × M (channels × positions); its
 // Gram matrix G = F Fᵀ (not normalised); A the target Gram (several style images blended).
 //   E = Σ (G − A)² / (4 N² M²),   ∂E/∂F = (G − A) F / (N² M²)   (G and A are symmetric).
+// The paper's A is the style's own F Fᵀ, whose size grows with the style's positions M_s, so
+// a style of another size or shape than the content pulls towards stronger or weaker
+// features than its own. Normalised per position (`GramNormalisation.positions`, as crowsonkb
+// does), Ĝ = G / M and Â = Σ_k π_k A_k / M_k:
+//   E = Σ (Ĝ − Â)² / (4 N²),   ∂E/∂F = (Ĝ − Â) F / (N² M),
+// the same as the paper's wherever M_s = M.
+
+/// Whether Gram matrices are compared as sums over positions (the paper) or as means.
+public enum GramNormalisation: String, Sendable, Codable, CaseIterable {
+    case none, positions
+}
 public struct GramMatrix: Sendable, Equatable {
     public var size: Int  // N
     public var values: [Float]  // N × N, row-major
@@ -49,18 +60,21 @@ public enum GramLoss {
         return GramMatrix(size: n, values: values)
     }
 
-    public static func evaluate(features: Tensor, target: GramMatrix) -> (loss: Double, gradient: Tensor) {
+    /// `target` is normalised as `normalisation` says (`StyleTransfer` blends it so).
+    public static func evaluate(features: Tensor, target: GramMatrix, normalisation: GramNormalisation = .none) -> (loss: Double, gradient: Tensor) {
         let n = features.channels, m = features.plane
         precondition(target.size == n, "style target has \(target.size) channels, the layer \(n)")
         // An image too small to reach the layer leaves it no positions: nothing to match, where
         // the formula would give x/0 (an infinite loss).
         guard m > 0 else { return (0, Tensor(channels: n, height: features.height, width: features.width)) }
         let g = gram(features)
-        let scale = 1 / (Double(n) * Double(n) * Double(m) * Double(m))
+        // Ĝ = k G, with k = 1/M when normalised; E = Σ (Ĝ − A)² / (4 N² (kM)²), ∂E/∂F = k (Ĝ − A) F / (N² (kM)²).
+        let k = normalisation == .positions ? 1 / Float(m) : 1, kM = Double(k) * Double(m)
+        let scale = 1 / (Double(n) * Double(n) * kM * kM)
         var sum = 0.0
         var difference = [Float](repeating: 0, count: n * n)
         for i in difference.indices {
-            let d = g.values[i] - target.values[i]
+            let d = k * g.values[i] - target.values[i]
             difference[i] = d
             sum += Double(d) * Double(d)
         }
@@ -69,7 +83,7 @@ public enum GramLoss {
                 features.data.withUnsafeBufferPointer { f in
                     // (G − A) · F over each worker's columns of F.
                     Parallel.forEachRange(m, minimum: 4096) { range in
-                        BLAS.sgemm(m: n, n: range.count, k: n, alpha: Float(scale), a: d.baseAddress!, lda: n,
+                        BLAS.sgemm(m: n, n: range.count, k: n, alpha: Float(scale) * k, a: d.baseAddress!, lda: n,
                                    b: f.baseAddress! + range.lowerBound, ldb: m, beta: 0, c: out + range.lowerBound, ldc: m)
                     }
                 }

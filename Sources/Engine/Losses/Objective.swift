@@ -13,11 +13,14 @@ public struct ObjectiveSettings: Sendable, Codable, Equatable {
     /// The histogram loss's layers (each weighted 1/L) and weight h; h = 0 leaves it out.
     public var histogramLayers: [String]
     public var histogramWeight: Double
+    public var gramNormalisation: GramNormalisation
+    public var styleLoss: StyleLossKind
 
     public init(contentLayers: [String] = JobSettings.Defaults.contentLayers, styleLayers: [String] = JobSettings.Defaults.styleLayers,
                 styleLayerWeights: [Double]? = nil, contentWeight: Double = JobSettings.Defaults.contentWeight,
                 styleWeight: Double = JobSettings.Defaults.styleWeight, tvWeight: Double = JobSettings.Defaults.tvWeight,
-                histogramLayers: [String] = JobSettings.Defaults.histogramLayers, histogramWeight: Double = JobSettings.Defaults.histogramWeight) {
+                histogramLayers: [String] = JobSettings.Defaults.histogramLayers, histogramWeight: Double = JobSettings.Defaults.histogramWeight,
+                gramNormalisation: GramNormalisation = .none, styleLoss: StyleLossKind = .gram) {
         self.contentLayers = contentLayers
         self.styleLayers = styleLayers
         self.styleLayerWeights = styleLayerWeights
@@ -26,6 +29,8 @@ public struct ObjectiveSettings: Sendable, Codable, Equatable {
         self.tvWeight = tvWeight
         self.histogramLayers = histogramLayers
         self.histogramWeight = histogramWeight
+        self.gramNormalisation = gramNormalisation
+        self.styleLoss = styleLoss
     }
 
     /// The histogram layers in use: none when h = 0.
@@ -36,16 +41,25 @@ public struct ObjectiveSettings: Sendable, Codable, Equatable {
     }
 }
 
+/// Which statistics of a layer's features the style loss matches: the paper's Gram matrix, or
+/// their mean and covariance (WassersteinStyleLoss.swift).
+public enum StyleLossKind: String, Sendable, Codable, CaseIterable {
+    case gram, wasserstein
+}
+
 /// What the image is pulled towards: the content image's features, the blended style Grams
-/// and, for the histogram loss, the style activations' histograms.
+/// (or, for the Wasserstein loss, moments) and, for the histogram loss, the style activations' histograms.
 public struct Targets: Sendable {
     public var content: [String: Tensor]
     public var style: [String: GramMatrix]
+    public var moments: [String: StyleMoments]
     public var histograms: [String: ChannelHistograms]
 
-    public init(content: [String: Tensor], style: [String: GramMatrix], histograms: [String: ChannelHistograms] = [:]) {
+    public init(content: [String: Tensor], style: [String: GramMatrix], moments: [String: StyleMoments] = [:],
+                histograms: [String: ChannelHistograms] = [:]) {
         self.content = content
         self.style = style
+        self.moments = moments
         self.histograms = histograms
     }
 
@@ -103,7 +117,10 @@ public final class Objective: Sendable {
         var style = 0.0
         var styleLayers: [String: Double] = [:]
         for (layer, weight) in zip(settings.styleLayers, settings.resolvedStyleLayerWeights) {
-            let (loss, gradient) = GramLoss.evaluate(features: pass.activations[layer]!, target: targets.style[layer]!)
+            let (loss, gradient) = switch settings.styleLoss {
+            case .gram: GramLoss.evaluate(features: pass.activations[layer]!, target: targets.style[layer]!, normalisation: settings.gramNormalisation)
+            case .wasserstein: WassersteinStyleLoss.evaluate(features: pass.activations[layer]!, target: targets.moments[layer]!)
+            }
             styleLayers[layer] = loss
             style += weight * loss
             accumulate(layer, gradient, settings.styleWeight * weight)

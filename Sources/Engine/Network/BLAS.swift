@@ -11,6 +11,14 @@ enum BLAS {
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
+    /// The same in float64, for small dense matrices (the covariances of the Wasserstein style loss).
+    static func dgemm(m: Int, n: Int, k: Int, a: [Double], b: [Double], transposeB: Bool = false) -> [Double] {
+        var c = [Double](repeating: 0, count: m * n)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), blasint(k),
+                    1, a, blasint(k), b, blasint(transposeB ? k : n), 0, &c, blasint(n))
+        return c
+    }
+
     static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 
     /// The eigenvalues (ascending) and unit eigenvectors (the columns of `vectors`, row-major

@@ -3,6 +3,13 @@
 // backward sends the gradient there; average pooling spreads it evenly.
 public enum Pooling: String, Sendable, Codable {
     case max, average
+    /// Average pooling ×2 (crowsonkb's style-transfer-pytorch): the mean of four ReLU outputs
+    /// is about half their maximum, so unscaled averages leave the deeper layers weaker than
+    /// the network was trained to see them, and their style losses with less say.
+    case scaledAverage = "scaled_average"
+
+    /// What average pooling multiplies the sum of its four inputs by.
+    var averageFactor: Float { self == .scaledAverage ? 0.5 : 0.25 }
 }
 
 public struct PoolResult {
@@ -26,8 +33,8 @@ public enum Pool {
                             let out = (c * h + oy) * w
                             for ox in 0..<w {
                                 let a = top[2 * ox], b = top[2 * ox + 1], d = bottom[2 * ox], e = bottom[2 * ox + 1]
-                                if kind == .average {
-                                    y[out + ox] = (a + b + d + e) * 0.25
+                                if kind != .max {
+                                    y[out + ox] = (a + b + d + e) * kind.averageFactor
                                     continue
                                 }
                                 var value = a, index: UInt8 = 0
@@ -57,12 +64,12 @@ public enum Pool {
                         let out = (c * h + oy) * w
                         for ox in 0..<w {
                             let value = dy[out + ox]
-                            if kind == .average {
-                                let quarter = value * 0.25
-                                g[top + 2 * ox] = quarter
-                                g[top + 2 * ox + 1] = quarter
-                                g[top + inputWidth + 2 * ox] = quarter
-                                g[top + inputWidth + 2 * ox + 1] = quarter
+                            if kind != .max {
+                                let share = value * kind.averageFactor
+                                g[top + 2 * ox] = share
+                                g[top + 2 * ox + 1] = share
+                                g[top + inputWidth + 2 * ox] = share
+                                g[top + inputWidth + 2 * ox + 1] = share
                             } else {
                                 let index = Int(winners[out + ox])
                                 g[top + (index >> 1) * inputWidth + 2 * ox + (index & 1)] = value

@@ -8,15 +8,19 @@ public final class VGG: Sendable {
     public let architecture: VGGArchitecture
     public let input: InputConvention
     public let pooling: Pooling
+    /// What the first convolution sees beyond the image's edge (EdgePadding.swift).
+    public let edges: EdgePadding
     public let layerNames: [String]
     let convolutions: [Conv2D]
     /// Indices of the convolutions that open a block after the first (a pool precedes them).
     let blockStarts: Set<Int>
 
-    public init(weights: VGGWeights, pooling: Pooling = JobSettings.Defaults.pooling, algorithm: ConvolutionAlgorithm = WinogradConvolution()) {
+    public init(weights: VGGWeights, pooling: Pooling = .max, edges: EdgePadding = .zero,
+                algorithm: ConvolutionAlgorithm = WinogradConvolution()) {
         architecture = weights.architecture
         input = weights.input
         self.pooling = pooling
+        self.edges = edges
         layerNames = weights.convolutions.map(\.name)
         convolutions = weights.convolutions.map { Conv2D(weights: $0, algorithm: algorithm) }
         var starts = Set<Int>(), index = 0
@@ -33,6 +37,12 @@ public final class VGG: Sendable {
     /// position (each pooling halves the side).
     public func minimumSide(forDepth depth: Int) -> Int {
         1 << blockStarts.filter { $0 < depth }.count
+    }
+
+    /// M at `layer` for an image of `height` × `width`: each pooling before it halves the sides.
+    public func positions(at layer: String, height: Int, width: Int) -> Int {
+        let poolings = blockStarts.filter { $0 <= (index(of: layer) ?? 0) }.count
+        return (height >> poolings) * (width >> poolings)
     }
 
     /// What a forward pass leaves for the backward pass.
@@ -63,7 +73,8 @@ public final class VGG: Sendable {
                 winners[i] = pooled.winners
                 x = pooled.output
             }
-            x = convolutions[i].forward(x, relu: true)
+            x = i == 0 && edges != .zero ? EdgePadding.crop(convolutions[0].forward(edges.pad(x), relu: true))
+                                         : convolutions[i].forward(x, relu: true)
             outputs.append(x)
         }
         var activations: [String: Tensor] = [:]
@@ -80,7 +91,9 @@ public final class VGG: Sendable {
                 if flowing == nil { flowing = local } else { flowing!.add(local) }
             }
             guard let above = flowing else { continue }
-            var g = convolutions[i].backward(ReLU.backward(above, output: pass.outputs[i]))
+            let throughReLU = ReLU.backward(above, output: pass.outputs[i])
+            var g = i == 0 && edges != .zero ? edges.fold(convolutions[0].backward(EdgePadding.surround(throughReLU)))
+                                             : convolutions[i].backward(throughReLU)
             if let poolWinners = pass.winners[i] {
                 let below = pass.outputs[i - 1]
                 g = Pool.backward(g, pooling, winners: poolWinners, inputHeight: below.height, inputWidth: below.width)

@@ -57,7 +57,7 @@ public struct JobRender {
     public init(settings: JobSettings, weights: VGGWeights, content: RGBImage, styles: [StyleImage], initial: RGBImage? = nil,
                 maxPixels: UInt64, grams: @escaping GramSource = { $1() }) throws(JobSettings.Invalid) {
         precondition(!styles.isEmpty && (settings.initial.file == nil) == (initial == nil), "a render needs a style, and the start picture it names")
-        network = VGG(weights: weights, pooling: settings.pooling)
+        network = VGG(weights: weights, pooling: settings.pooling, edges: settings.edges)
         try settings.validate(network: network, content: content, styles: styles, maxPixels: maxPixels)
         (self.settings, self.content, self.styles, self.initial, self.grams) = (settings, content, styles, initial, grams)
     }

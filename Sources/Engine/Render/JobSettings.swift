@@ -11,27 +11,32 @@ public struct JobSettings: Sendable {
     /// The model's name as the job gives it, for messages (its weights are handed over apart).
     public var model: String
     public var pooling: Pooling
+    public var edges: EdgePadding
     /// A style image's longer side over the content's, at every scale.
     public var styleScale: Double
     public var optimizer: OptimizerKind
     public var lbfgsb: LBFGSB
     public var adam: Adam
+    /// The decay of the average of iterates a render shows (IterateAverage.swift); 0: none.
+    public var averageDecay: Double
     public var preserveColors: ColourPreservation
     public var frames: FrameCadence
 
     public init(scales: [ScaleStep], objective: ObjectiveSettings, initial: InitialImage, seed: Int, model: String, pooling: Pooling,
-                styleScale: Double, optimizer: OptimizerKind, lbfgsb: LBFGSB, adam: Adam, preserveColors: ColourPreservation,
-                frames: FrameCadence) {
+                edges: EdgePadding = .zero, styleScale: Double, optimizer: OptimizerKind, lbfgsb: LBFGSB, adam: Adam, averageDecay: Double = 0,
+                preserveColors: ColourPreservation, frames: FrameCadence) {
         self.scales = scales
         self.objective = objective
         self.initial = initial
         self.seed = seed
         self.model = model
         self.pooling = pooling
+        self.edges = edges
         self.styleScale = styleScale
         self.optimizer = optimizer
         self.lbfgsb = lbfgsb
         self.adam = adam
+        self.averageDecay = averageDecay
         self.preserveColors = preserveColors
         self.frames = frames
     }
@@ -48,7 +53,8 @@ public struct JobSettings: Sendable {
 
     /// The optimisation at a scale, under that scale's objective.
     func renderSettings(atScale index: Int, objective: ObjectiveSettings) -> RenderSettings {
-        RenderSettings(objective: objective, iterations: scales[index].iterations, optimizer: optimizer, lbfgsb: lbfgsb, adam: adam)
+        RenderSettings(objective: objective, iterations: scales[index].iterations, optimizer: optimizer, lbfgsb: lbfgsb, adam: adam,
+                       averageDecay: averageDecay)
     }
 }
 

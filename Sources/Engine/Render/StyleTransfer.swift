@@ -19,15 +19,18 @@ public struct RenderSettings: Sendable {
     public var optimizer: OptimizerKind
     public var lbfgsb: LBFGSB
     public var adam: Adam
+    /// The decay of the average of iterates shown and returned (IterateAverage.swift); 0: none.
+    public var averageDecay: Double
 
     public init(objective: ObjectiveSettings = ObjectiveSettings(), iterations: Int = JobSettings.Defaults.iterations,
                 optimizer: OptimizerKind = JobSettings.Defaults.optimizer,
-                lbfgsb: LBFGSB = LBFGSB(), adam: Adam = Adam()) {
+                lbfgsb: LBFGSB = LBFGSB(), adam: Adam = Adam(), averageDecay: Double = 0) {
         self.objective = objective
         self.iterations = iterations
         self.optimizer = optimizer
         self.lbfgsb = lbfgsb
         self.adam = adam
+        self.averageDecay = averageDecay
     }
 }
 
@@ -39,8 +42,26 @@ public struct StyleTransfer: Sendable {
     public init(network: VGG, settings: ObjectiveSettings, content: RGBImage,
                 styles: [(image: RGBImage, weight: Double)], styleGrams: [[String: GramMatrix]]? = nil) {
         let grams = styleGrams ?? styles.map { Targets.grams(of: $0.image, network: network, layers: settings.styleLayers) }
+        func normalised(_ gram: GramMatrix, of style: RGBImage, at layer: String) -> GramMatrix {
+            guard settings.gramNormalisation == .positions else { return gram }
+            let positions = Float(max(1, network.positions(at: layer, height: style.height, width: style.width)))
+            return GramMatrix(size: gram.size, values: gram.values.map { $0 / positions })
+        }
         let blended = Dictionary(uniqueKeysWithValues: settings.styleLayers.map { layer in
-            (layer, GramMatrix.blend(zip(grams, styles).map { ($0[layer]!, $1.weight) }))
+            (layer, GramMatrix.blend(zip(grams, styles).map { (normalised($0[layer]!, of: $1.image, at: layer), $1.weight) }))
+        })
+        // The Wasserstein loss needs the styles' mean features too, which Grams do not keep.
+        let momentLayers = settings.styleLoss == .wasserstein ? settings.styleLayers : []
+        let means = momentLayers.isEmpty ? [] : styles.map { style in
+            network.forward(style.image, layers: momentLayers).activations.mapValues { f in
+                (0..<f.channels).map { c in f.channel(c).reduce(0.0) { $0 + Double($1) } / Double(max(1, f.plane)) }
+            }
+        }
+        let moments = Dictionary(uniqueKeysWithValues: momentLayers.map { layer in
+            (layer, StyleMoments(blending: styles.indices.map { k in
+                (grams[k][layer]!, means[k][layer]!, network.positions(at: layer, height: styles[k].image.height, width: styles[k].image.width),
+                 styles[k].weight)
+            }))
         })
         let histogramLayers = settings.activeHistogramLayers
         let styleFeatures = histogramLayers.isEmpty ? [] : styles.map { network.forward($0.image, layers: histogramLayers).activations }
@@ -48,7 +69,7 @@ public struct StyleTransfer: Sendable {
             (layer, ChannelHistograms(blending: zip(styleFeatures, styles).map { ($0[layer]!, $1.weight) }))
         })
         let targets = Targets(content: Targets.content(of: content, network: network, layers: settings.contentLayers), style: blended,
-                              histograms: histograms)
+                              moments: moments, histograms: histograms)
         objective = Objective(network: network, settings: settings, targets: targets)
     }
 
@@ -65,7 +86,8 @@ public struct StyleTransfer: Sendable {
     /// is true, the report carries a checkpoint; rendering again with `resume:` that checkpoint
     /// goes on from the iteration after it, exactly, counting on from it (no iteration 0 then).
     /// Returns the last image and why it stopped: a loss or gradient that overflows stops the
-    /// render before anything sees it (`nonFiniteLoss`).
+    /// render before anything sees it (`nonFiniteLoss`). With `averageDecay`, the images
+    /// reported and returned are the average of the iterates; the losses stay the iterates'.
     public func render(from start: RGBImage, settings: RenderSettings, resume: RenderCheckpoint? = nil,
                        position: RenderPosition = RenderPosition(), wantsCheckpoint: (Int) -> Bool = { _ in false },
                        onIteration: (IterationReport) -> Bool) -> (image: RGBImage, stop: StopReason) {
@@ -78,6 +100,7 @@ public struct StyleTransfer: Sendable {
             RGBImage(pixels: Tensor(channels: 3, height: shape.height, width: shape.width, data: x.map { Float($0) }))
         }
         var x = start.pixels.data.map { Double(min(255, max(0, $0))) }
+        var average = IterateAverage(decay: settings.averageDecay, start: x, resume: resume?.state)
         var lastTerms: LossTerms?
         var evaluations = resume?.state.evaluations ?? 0
         var lastIteration = resume?.state.iteration ?? 0
@@ -102,13 +125,14 @@ public struct StyleTransfer: Sendable {
         // Both optimisers report an iterate that was the point evaluated last.
         let report: (Int, Int, [Double], () -> OptimizerState) -> Bool = { iteration, evaluationCount, point, state in
             lastIteration = iteration
+            average.add(point)
             let seconds = elapsed()
             let checkpoint = wantsCheckpoint(position.iteration(iteration))
                 ? RenderCheckpoint(scale: position.scale, width: shape.width, height: shape.height, iteration: position.iteration(iteration),
-                                   evaluations: position.evaluations(evaluationCount), seconds: seconds, state: state()) : nil
+                                   evaluations: position.evaluations(evaluationCount), seconds: seconds, state: average.saved(in: state())) : nil
             return !stoppedByCaller && onIteration(IterationReport(iteration: position.iteration(iteration), scale: size,
                                                                    evaluations: position.evaluations(evaluationCount), terms: lastTerms!,
-                                                                   seconds: seconds, image: image(point), checkpoint: checkpoint))
+                                                                   seconds: seconds, image: image(average.shown(point)), checkpoint: checkpoint))
         }
         do throws(NonFiniteEvaluation) {
             let stop = switch settings.optimizer {
@@ -122,7 +146,7 @@ public struct StyleTransfer: Sendable {
                 var gradient = [Double](repeating: 0, count: x.count)
                 _ = try evaluate(x, &gradient)
             }
-            return (image(x), stoppedByCaller ? .cancelled : stop)
+            return (image(average.shown(x)), stoppedByCaller ? .cancelled : stop)
         } catch {
             return (image(x), .nonFiniteLoss(iteration: error.iteration))
         }
