@@ -2,14 +2,15 @@ import Engine
 import Foundation
 
 /// Style Gram matrices on disk, keyed by what determines them: the style image's bytes, its
-/// render size, the model's weights, the pooling and the layers. A style used again costs
+/// render size, the model's weights, the pooling, the first layer's padding and the layers. A style used again costs
 /// nothing. A broken or missing entry is simply computed again.
 struct GramCache {
     var directory: URL
 
     /// `variant` names any change made to the style image before its Grams (a recolouring).
-    private func key(imageDigest: String, width: Int, height: Int, modelDigest: String, pooling: Pooling, layers: [String], variant: String = "") -> String {
-        SHA256.hex(Array("\(imageDigest) \(width)x\(height) \(modelDigest) \(pooling.rawValue) \(layers.joined(separator: ","))\(variant.isEmpty ? "" : " " + variant)".utf8))
+    private func key(imageDigest: String, width: Int, height: Int, modelDigest: String, pooling: Pooling, padding: EdgePadding, layers: [String],
+                     variant: String = "") -> String {
+        SHA256.hex(Array("\(imageDigest) \(width)x\(height) \(modelDigest) \(pooling.rawValue) \(padding.rawValue) \(layers.joined(separator: ","))\(variant.isEmpty ? "" : " " + variant)".utf8))
     }
 
     /// Engine's way to this cache for a job whose style images' bytes have the `styles` digests,
@@ -19,7 +20,7 @@ struct GramCache {
             // A recoloured style's Grams depend on the content it was matched to.
             let variant = job.preserveColors == .none ? "" : "\(job.preserveColors.rawValue) \(content) \(request.contentWidth)x\(request.contentHeight)"
             let key = key(imageDigest: styles[request.style], width: request.width, height: request.height, modelDigest: model,
-                          pooling: job.pooling, layers: job.styleLayers, variant: variant)
+                          pooling: job.pooling, padding: job.padding, layers: job.styleLayers, variant: variant)
             if let grams = load(key, layers: job.styleLayers) { return grams }
             let grams = compute()
             store(grams, key: key)

@@ -41,7 +41,18 @@ struct JobRenderer {
         let began = Date()
         // The inputs are checked before the model is loaded, so that a bad job fails fast.
         let content = try readImage(folder: folder, name: job.content, field: "content")
-        let styles = try job.style.map { try readImage(folder: folder, name: $0.image, field: "style") }
+        let originals = try job.style.map { try readImage(folder: folder, name: $0.image, field: "style") }
+        let kept = try originals.enumerated().map { index, style in
+            guard let box = job.styleTrim.box(for: style.image) else {
+                throw ManifestError(file: folder.manifestPath, field: "style_trim",
+                                    reason: "leaves less than \(BorderTrim.minimumSide) px a side of `\(job.style[index].image)` (\(style.image.width)×\(style.image.height))")
+            }
+            return box
+        }
+        // A trimmed style's Grams are those of what was kept: the cache tells them apart by the box.
+        let styles = zip(originals, kept).map { style, box in
+            (image: style.image.cropped(to: box), digest: "\(style.digest) \(box.x),\(box.y),\(box.width)x\(box.height)")
+        }
         let initial = try job.initial.file.map { try readImage(folder: folder, name: $0, field: "init").image }
         let weights = try environment.models.load(job.model)
         let render: JobRender
@@ -81,8 +92,8 @@ struct JobRenderer {
                 content: .init(file: job.content, originalWidth: content.image.width, originalHeight: content.image.height,
                                width: outcome.content.width, height: outcome.content.height, weight: nil),
                 styles: job.style.indices.map { i in
-                    .init(file: job.style[i].image, originalWidth: styles[i].image.width, originalHeight: styles[i].image.height,
-                          width: outcome.styles[i].width, height: outcome.styles[i].height, weight: job.style[i].weight)
+                    .init(file: job.style[i].image, originalWidth: originals[i].image.width, originalHeight: originals[i].image.height,
+                          width: outcome.styles[i].width, height: outcome.styles[i].height, weight: job.style[i].weight, kept: kept[i])
                 },
                 iterations: last.iteration, evaluations: last.evaluations, stop: outcome.stop, wallSeconds: Date().timeIntervalSince(began),
                 secondsPerIteration: last.iteration > 0 ? last.seconds / Double(last.iteration) : 0, final: last, outputs: names)

@@ -41,6 +41,14 @@ struct JobParameters: Equatable {
     var scales: Int?
     var scaleFactor: Double?
     var scaleIterations: [Int]?
+    var recipe: Recipe?
+    var padding: EdgePadding?
+    var gramNormalisation: GramNormalisation?
+    var styleTrim: StyleTrim?
+    /// The size at which the weights hold; other sizes scale them by the pixel count. 0: as given.
+    var weightsSize: Int?
+    var averageDecay: Double?
+    var styleLoss: StyleLossKind?
 
     /// The manifest keys, as written in job.toml and profiles.
     static let keys: [String] = [
@@ -48,6 +56,7 @@ struct JobParameters: Equatable {
         "content_layers", "style_layers", "style_layer_weights", "style_scale", "optimizer", "history", "tolerance",
         "learning_rate", "pooling", "frame_every", "frame_delay", "animation_size", "format", "quality", "profile",
         "preserve_colors", "histogram_weight", "histogram_layers", "scales", "scale_factor", "scale_iterations",
+        "recipe", "padding", "gram_normalisation", "style_trim", "weights_size", "average_decay", "style_loss",
     ]
 }
 
@@ -167,6 +176,19 @@ extension JobParameters {
             }
             scaleIterations = counts
         }
+        recipe = try choice("recipe", Recipe.self)
+        padding = try choice("padding", EdgePadding.self)
+        gramNormalisation = try choice("gram_normalisation", GramNormalisation.self)
+        if let value = table["style_trim"] {
+            guard let trim = StyleTrim(toml: value) else {
+                throw fail("style_trim", "must be \"auto\", \"none\", a pixel count for every side, or [top, right, bottom, left] (0 to 4096 each)")
+            }
+            styleTrim = trim
+        }
+        weightsSize = try integer("weights_size", 0...16384)
+        averageDecay = try nonNegative("average_decay")
+        styleLoss = try choice("style_loss", StyleLossKind.self)
+        if let averageDecay, averageDecay >= 1 { throw fail("average_decay", "must be at least 0 and below 1 (0: no averaging)") }
     }
 
     /// Reads `job.toml` (at most `maxBytes`) as a table, for merging with a profile.

@@ -39,7 +39,16 @@ struct LogRecord: Codable, Equatable {
 /// `report.json`: everything needed to know what was rendered and how.
 struct RenderReport: Codable {
     struct Model: Codable { var name: String; var architecture: String; var input: String; var sha256: String; var source: String }
-    struct Picture: Codable { var file: String; var originalWidth: Int; var originalHeight: Int; var width: Int; var height: Int; var weight: Double? }
+    struct Picture: Codable {
+        var file: String
+        var originalWidth: Int
+        var originalHeight: Int
+        var width: Int
+        var height: Int
+        var weight: Double?
+        /// For a style: the box of the original that was kept (`style_trim`).
+        var kept: PixelBox? = nil
+    }
 
     var styledVersion: String
     var parameters: ResolvedJob

@@ -22,7 +22,9 @@ extension JobSettings {
         public static let initial = InitialImage.content
         public static let seed = 0
         public static let model = "vgg16"
-        public static let pooling = Pooling.max
+        /// The defaults of the choices a recipe makes (padding, pooling, Gram normalisation,
+        /// style layer weights, style trimming) are the recipe's.
+        public static let recipe = Recipe.clean
         public static let preserveColors = ColourPreservation.none
 
         public static let optimizer = OptimizerKind.lbfgsb
