@@ -51,6 +51,28 @@ typealias FrameWidths = (top: Int, right: Int, bottom: Int, left: Int)
         }
     }
 
+    /// A scanner's dark lid, then a strip of bare cream canvas before the paint: not flat (its
+    /// weave and grime vary by ±12 levels) and nothing like the border's colour, but the strip
+    /// goes with the border, to within a pixel.
+    @Test(arguments: ["starry", "graf1", "chelsea"])
+    func aCanvasStripAfterAScanBorderGoesWithIt(interior name: String) throws {
+        let picture = try interior(name)
+        var generator = SeededGenerator(seed: 90)
+        for (lid, strip) in [(5, 4), (3, 6), (6, 2)] {
+            var canvas = framed(picture, (strip, strip, strip, strip), colour: [222, 208, 180])
+            for y in 0..<canvas.height {
+                for x in 0..<canvas.width where min(y, x, canvas.height - 1 - y, canvas.width - 1 - x) < strip {
+                    let grain = Float.random(in: -12...12, using: &generator)
+                    for c in 0..<3 { canvas.pixels[c, y, x] += grain }
+                }
+            }
+            let image = framed(canvas, (lid, lid, lid, lid), colour: [0, 0, 0])
+            let width = lid + strip
+            #expect(close(BorderTrim.detect(image), (width, width, width, width), width: image.width, height: image.height),
+                    "\(name): a \(lid) px lid and a \(strip) px strip: \(BorderTrim.detect(image))")
+        }
+    }
+
     /// A crooked scan: a dark border 4 px wide on each side, except that the painting sits askew
     /// at the top, where the border widens steadily from 4 px at the left to `widest` at the right.
     /// All of it goes: the box must drop every line the border reaches into.
@@ -126,18 +148,23 @@ typealias FrameWidths = (top: Int, right: Int, bottom: Int, left: Int)
     // MARK: The real scan border
 
     /// starry_night at 376 px (half size). Hand-measured border: on each side, the outer lines
-    /// whose mean luma (0.299 R + 0.587 G + 0.114 B) is under 30; the painting's lines are at
-    /// 50-180. Then comes a 1-3 px cream canvas edge, tilted, before the paint. The detected box
-    /// must drop the dark lines and keep all but at most 4 more lines on each side.
+    /// whose mean luma (0.299 R + 0.587 G + 0.114 B) is under 30, then the strip of bare cream
+    /// canvas before the paint: the last of the first 16 lines whose mean luma is over 130 (the
+    /// painting's lines next to it are at 50-120). The detected box must drop both and keep
+    /// all but at most 4 more lines on each side (the strip is tilted).
     @Test func starryNightsScanBorderIsRemoved() throws {
         let image = try ImageFile.read(TestPaths.image("starry_night_376.jpg"))
-        let dark = [darkLines(image, rows: true, reversed: false), darkLines(image, rows: false, reversed: true),
-                    darkLines(image, rows: true, reversed: true), darkLines(image, rows: false, reversed: false)]
-        #expect(dark == [4, 5, 5, 4], "the measurement itself (top, right, bottom, left)")
+        let sides = [(true, false), (false, true), (true, true), (false, false)]  // top, right, bottom, left
+        let dark = sides.map { lineLumas(image, rows: $0.0, reversed: $0.1).prefix { $0 < 30 }.count }
+        #expect(dark == [4, 5, 5, 4], "the dark lines themselves (top, right, bottom, left)")
+        let border = sides.enumerated().map { side, s in
+            (lineLumas(image, rows: s.0, reversed: s.1).prefix(16).lastIndex { $0 > 130 }).map { $0 + 1 } ?? dark[side]
+        }
+        #expect(border == [7, 9, 5, 9], "the measurement itself (top, right, bottom, left)")
         let box = BorderTrim.detect(image)
         let cut = [box.y, image.width - box.x - box.width, image.height - box.y - box.height, box.x]
-        for (side, (detected, border)) in zip(["top", "right", "bottom", "left"], zip(cut, dark)) {
-            #expect(detected >= border && detected <= border + 4, "\(side): trimmed \(detected), dark border \(border)")
+        for (side, (detected, border)) in zip(["top", "right", "bottom", "left"], zip(cut, border)) {
+            #expect(detected >= border && detected <= border + 4, "\(side): trimmed \(detected), border and canvas strip \(border)")
         }
     }
 
@@ -257,20 +284,17 @@ private func close(_ box: PixelBox, _ truth: FrameWidths, width: Int, height: In
         && abs(width - box.x - box.width - truth.right) <= 1 && abs(height - box.y - box.height - truth.bottom) <= 1
 }
 
-/// How many lines from one edge (rows from the top, or from the bottom when reversed; columns
-/// from the left, or the right) have a mean luma under 30.
-private func darkLines(_ image: RGBImage, rows: Bool, reversed: Bool) -> Int {
+/// The mean luma of each line from one edge inwards (rows from the top, or from the bottom when
+/// reversed; columns from the left, or the right).
+private func lineLumas(_ image: RGBImage, rows: Bool, reversed: Bool) -> [Float] {
     let count = rows ? image.height : image.width, length = rows ? image.width : image.height
-    var dark = 0
-    for step in 0..<count {
+    return (0..<count).map { step in
         let line = reversed ? count - 1 - step : step
         var sum: Float = 0
         for i in 0..<length {
             let (y, x) = rows ? (line, i) : (i, line)
             sum += 0.299 * image.pixels[0, y, x] + 0.587 * image.pixels[1, y, x] + 0.114 * image.pixels[2, y, x]
         }
-        guard sum / Float(length) < 30 else { break }
-        dark += 1
+        return sum / Float(length)
     }
-    return dark
 }
