@@ -38,9 +38,14 @@ struct CheckpointedRender {
         }
         onPlanned(resolved.iterations)
         var lastCheckpoint = Date()
+        // A stop is read once per iteration, where the checkpoint is decided, and obeyed at that
+        // same iteration: one asked for later (while the iteration's frame and log are written)
+        // waits for the next, so that the render never stops past its last checkpoint.
+        var stopNow = false
         let checkpoints = Checkpoints(
             wanted: { iteration in
-                resolved.frames.isFrame(iteration) || Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds || stopping()
+                stopNow = stopping()
+                return resolved.frames.isFrame(iteration) || Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds || stopNow
             },
             save: { state in
                 try state.write(to: files.checkpoint)
@@ -53,7 +58,7 @@ struct CheckpointedRender {
                                          resume: saved, checkpoints: checkpoints) { report in
             onProgress(report)
             if report.isFrame || !resolved.frames.isOn { note("iteration \(report.iteration)/\(resolved.iterations) loss \(report.terms.total)") }
-            return !stopping()
+            return !stopNow
         }
         if report.stop == .cancelled && stopping() {
             note("stopped by a signal at iteration \(report.iterations); resumes from its checkpoint at the next start")
