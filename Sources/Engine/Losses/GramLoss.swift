@@ -62,33 +62,27 @@ public enum GramLoss {
 
     /// `target` is normalised as `normalisation` says (`StyleTransfer` blends it so).
     public static func evaluate(features: Tensor, target: GramMatrix, normalisation: GramNormalisation = .none) -> (loss: Double, gradient: Tensor) {
-        let n = features.channels, m = features.plane
+        let (loss, gradient) = evaluate(sums: LayerSums(features), target: target, normalisation: normalisation)
+        return (loss, gradient.apply(to: features))
+    }
+
+    /// The loss from the layer's sums, and its gradient as a rule to apply to the features.
+    public static func evaluate(sums: LayerSums, target: GramMatrix, normalisation: GramNormalisation = .none) -> (loss: Double, gradient: StyleGradient) {
+        let n = sums.gram.size, m = sums.positions
         precondition(target.size == n, "style target has \(target.size) channels, the layer \(n)")
         // An image too small to reach the layer leaves it no positions: nothing to match, where
         // the formula would give x/0 (an infinite loss).
-        guard m > 0 else { return (0, Tensor(channels: n, height: features.height, width: features.width)) }
-        let g = gram(features)
+        guard m > 0 else { return (0, StyleGradient(matrix: [Float](repeating: 0, count: n * n))) }
         // Ĝ = k G, with k = 1/M when normalised; E = Σ (Ĝ − A)² / (4 N² (kM)²), ∂E/∂F = k (Ĝ − A) F / (N² (kM)²).
         let k = normalisation == .positions ? 1 / Float(m) : 1, kM = Double(k) * Double(m)
         let scale = 1 / (Double(n) * Double(n) * kM * kM)
         var sum = 0.0
         var difference = [Float](repeating: 0, count: n * n)
         for i in difference.indices {
-            let d = k * g.values[i] - target.values[i]
-            difference[i] = d
+            let d = k * sums.gram.values[i] - target.values[i]
+            difference[i] = d * Float(scale) * k
             sum += Double(d) * Double(d)
         }
-        let gradient = Tensor(channels: n, height: features.height, width: features.width) { out in
-            difference.withUnsafeBufferPointer { d in
-                features.data.withUnsafeBufferPointer { f in
-                    // (G − A) · F over each worker's columns of F.
-                    Parallel.forEachRange(m, minimum: 4096) { range in
-                        BLAS.sgemm(m: n, n: range.count, k: n, alpha: Float(scale) * k, a: d.baseAddress!, lda: n,
-                                   b: f.baseAddress! + range.lowerBound, ldb: m, beta: 0, c: out + range.lowerBound, ldc: m)
-                    }
-                }
-            }
-        }
-        return (sum * scale / 4, gradient)
+        return (sum * scale / 4, StyleGradient(matrix: difference))
     }
 }

@@ -63,12 +63,13 @@ public struct Targets: Sendable {
         self.histograms = histograms
     }
 
-    public static func content(of image: RGBImage, network: VGG, layers: [String]) -> [String: Tensor] {
-        network.forward(image, layers: layers).activations
+    /// In tiles with cores of `tileCore` px where given (Tiling.swift).
+    public static func content(of image: RGBImage, network: VGG, layers: [String], tileCore: Int? = nil) -> [String: Tensor] {
+        network.features(of: image, layers: layers, tileCore: tileCore)
     }
 
-    public static func grams(of image: RGBImage, network: VGG, layers: [String]) -> [String: GramMatrix] {
-        network.forward(image, layers: layers).activations.mapValues(GramLoss.gram)
+    public static func grams(of image: RGBImage, network: VGG, layers: [String], tileCore: Int? = nil) -> [String: GramMatrix] {
+        network.sums(of: image, layers: layers, tileCore: tileCore).mapValues(\.gram)
     }
 }
 
@@ -87,54 +88,109 @@ public final class Objective: Sendable {
     public let network: VGG
     public let settings: ObjectiveSettings
     public let targets: Targets
+    /// Evaluate images larger than one tile in tiles with cores of this side (Tiling.swift); nil: whole.
+    public let tileCore: Int?
 
-    public init(network: VGG, settings: ObjectiveSettings, targets: Targets) {
+    public init(network: VGG, settings: ObjectiveSettings, targets: Targets, tileCore: Int? = nil) {
         for layer in settings.contentLayers + settings.styleLayers + settings.activeHistogramLayers {
             precondition(network.index(of: layer) != nil, "\(network.architecture.rawValue) has no layer \(layer)")
         }
         self.network = network
         self.settings = settings
         self.targets = targets
+        self.tileCore = tileCore
+    }
+
+    /// The tiling an image of this size is evaluated in.
+    public func tiling(width: Int, height: Int) -> Tiling {
+        network.tiling(width: width, height: height, layers: settings.contentLayers + settings.styleLayers + settings.activeHistogramLayers,
+                       core: tileCore)
     }
 
     /// The loss terms at `image` and the gradient of the total with respect to it. The
     /// histogram loss's remapped targets R(O) are computed from `image` unless given (as the
     /// gradient check holds them fixed).
+    /// In tiles, it takes two passes: the first sums the style layers' statistics over every
+    /// core, the second takes each core's loss gradient back through its tile. The last tile's
+    /// forward pass serves both, so a whole image is passed forward once.
     public func evaluate(_ image: RGBImage, remapped given: [String: Tensor]? = nil) -> (terms: LossTerms, gradient: Tensor) {
+        guard let result = evaluate(image, remapped: given, abandon: { false }) else { preconditionFailure("an evaluation never abandoned was") }
+        return result
+    }
+
+    /// The same, given up between two tiles once `abandon` returns true (nil then): a print
+    /// render's evaluation takes minutes, and a render told to stop goes on from its last
+    /// checkpoint anyway.
+    public func evaluate(_ image: RGBImage, remapped given: [String: Tensor]? = nil, abandon: () -> Bool) -> (terms: LossTerms, gradient: Tensor)? {
+        let tiling = tiling(width: image.width, height: image.height)
         let histogramLayers = settings.activeHistogramLayers
-        let pass = network.forward(image, layers: settings.contentLayers + settings.styleLayers + histogramLayers)
-        var layerGradients: [String: Tensor] = [:]
-        func accumulate(_ layer: String, _ gradient: Tensor, _ weight: Double) {
-            layerGradients[layer, default: Tensor(channels: gradient.channels, height: gradient.height, width: gradient.width)]
-                .add(gradient, scaled: Float(weight))
-        }
-        var content = 0.0
-        for layer in settings.contentLayers {
-            let (loss, gradient) = ContentLoss.evaluate(features: pass.activations[layer]!, target: targets.content[layer]!)
-            content += loss
-            accumulate(layer, gradient, settings.contentWeight)
+        precondition(histogramLayers.isEmpty || tiling.isWhole, "the histogram loss needs the whole image's features")
+        let layers = settings.contentLayers + settings.styleLayers + histogramLayers
+        func pass(_ tile: Tiling.Tile) -> VGG.Pass { network.forward(image.cropped(to: tile.extent), layers: layers) }
+
+        // Pass 1: the style layers' sums, then each layer's loss and its gradient's rule.
+        var sums: [String: LayerSums] = [:]
+        var kept: VGG.Pass?
+        // (Without style layers only the last tile's pass is needed here.)
+        for tile in settings.styleLayers.isEmpty ? [tiling.tiles.last!] : tiling.tiles {
+            if kept != nil && abandon() { return nil }
+            kept = nil  // one pass in memory at a time
+            kept = pass(tile)
+            for layer in Set(settings.styleLayers) {
+                sums[layer, default: LayerSums(channels: kept!.activations[layer]!.channels)].add(LayerSums(network.coreFeatures(kept!, layer, tile)))
+            }
         }
         var style = 0.0
         var styleLayers: [String: Double] = [:]
+        var styleGradients: [(layer: String, rule: StyleGradient, weight: Double)] = []
         for (layer, weight) in zip(settings.styleLayers, settings.resolvedStyleLayerWeights) {
-            let (loss, gradient) = switch settings.styleLoss {
-            case .gram: GramLoss.evaluate(features: pass.activations[layer]!, target: targets.style[layer]!, normalisation: settings.gramNormalisation)
-            case .wasserstein: WassersteinStyleLoss.evaluate(features: pass.activations[layer]!, target: targets.moments[layer]!)
+            let (loss, rule) = switch settings.styleLoss {
+            case .gram: GramLoss.evaluate(sums: sums[layer]!, target: targets.style[layer]!, normalisation: settings.gramNormalisation)
+            case .wasserstein: WassersteinStyleLoss.evaluate(sums: sums[layer]!, target: targets.moments[layer]!)
             }
             styleLayers[layer] = loss
             style += weight * loss
-            accumulate(layer, gradient, settings.styleWeight * weight)
+            styleGradients.append((layer, rule, settings.styleWeight * weight))
         }
-        var histogram = 0.0
-        for layer in histogramLayers {
-            let features = pass.activations[layer]!
-            let target = given?[layer] ?? HistogramLoss.remap(features, to: targets.histograms[layer]!)
-            let (loss, gradient) = HistogramLoss.evaluate(features: features, remapped: target)
-            let weight = 1 / Double(histogramLayers.count)
-            histogram += weight * loss
-            accumulate(layer, gradient, settings.histogramWeight * weight)
+
+        // Pass 2: each tile's gradient, from its core's features, the last tile's first.
+        var gradient = Tensor(channels: 3, height: image.height, width: image.width)
+        var content = 0.0, histogram = 0.0
+        for tile in [tiling.tiles.last!] + tiling.tiles.dropLast() {
+            if kept == nil && abandon() { return nil }
+            let pass = kept ?? pass(tile)
+            kept = nil
+            var layerGradients: [String: Tensor] = [:]
+            func accumulate(_ layer: String, _ coreGradient: Tensor, _ weight: Double) {
+                let features = pass.activations[layer]!
+                let (rows, columns) = tile.coreFeatures(poolings: network.poolings(at: layer), inExtent: true)
+                var whole = coreGradient
+                if coreGradient.count != features.count {
+                    whole = Tensor(channels: features.channels, height: features.height, width: features.width)
+                    whole.add(coreGradient, top: rows.lowerBound, left: columns.lowerBound)
+                }
+                layerGradients[layer, default: Tensor(channels: features.channels, height: features.height, width: features.width)]
+                    .add(whole, scaled: Float(weight))
+            }
+            for layer in settings.contentLayers {
+                let (rows, columns) = tile.coreFeatures(poolings: network.poolings(at: layer), inExtent: false)
+                let (loss, coreGradient) = ContentLoss.evaluate(features: network.coreFeatures(pass, layer, tile),
+                                                                target: targets.content[layer]!.cropped(rows: rows, columns: columns))
+                content += loss
+                accumulate(layer, coreGradient, settings.contentWeight)
+            }
+            for (layer, rule, weight) in styleGradients { accumulate(layer, rule.apply(to: network.coreFeatures(pass, layer, tile)), weight) }
+            for layer in histogramLayers {
+                let features = pass.activations[layer]!
+                let target = given?[layer] ?? HistogramLoss.remap(features, to: targets.histograms[layer]!)
+                let (loss, layerGradient) = HistogramLoss.evaluate(features: features, remapped: target)
+                let weight = 1 / Double(histogramLayers.count)
+                histogram += weight * loss
+                accumulate(layer, layerGradient, settings.histogramWeight * weight)
+            }
+            let tileGradient = network.backward(pass, gradients: layerGradients)
+            if tiling.isWhole { gradient = tileGradient } else { gradient.add(tileGradient, top: tile.extent.y, left: tile.extent.x) }
         }
-        var gradient = network.backward(pass, gradients: layerGradients)
         // L_tv is logged even when v = 0.
         let (tv, tvGradient) = TotalVariation.evaluate(image.pixels)
         if settings.tvWeight != 0 { gradient.add(tvGradient, scaled: Float(settings.tvWeight)) }

@@ -52,13 +52,18 @@ public struct StyleMoments: Sendable, Equatable {
 
 public enum WassersteinStyleLoss {
     public static func evaluate(features: Tensor, target: StyleMoments) -> (loss: Double, gradient: Tensor) {
-        let n = features.channels, m = features.plane
-        guard m > 0 else { return (0, Tensor(channels: n, height: features.height, width: features.width)) }
-        let mean = (0..<n).map { c in features.channel(c).reduce(0.0) { $0 + Double($1) } / Double(m) }
-        let gram = GramLoss.gram(features)
+        let (loss, gradient) = evaluate(sums: LayerSums(features), target: target)
+        return (loss, gradient.apply(to: features))
+    }
+
+    /// The loss from the layer's sums, and its gradient as a rule to apply to the features.
+    public static func evaluate(sums: LayerSums, target: StyleMoments) -> (loss: Double, gradient: StyleGradient) {
+        let n = sums.gram.size, m = sums.positions
+        guard m > 0 else { return (0, StyleGradient(matrix: [Float](repeating: 0, count: n * n))) }
+        let mean = sums.means
         var covariance = [Double](repeating: 0, count: n * n)
         for i in 0..<n {
-            for j in 0..<n { covariance[i * n + j] = Double(gram.values[i * n + j]) / Double(m) - mean[i] * mean[j] }
+            for j in 0..<n { covariance[i * n + j] = Double(sums.gram.values[i * n + j]) / Double(m) - mean[i] * mean[j] }
             covariance[i * n + i] += target.epsilon
         }
         let x = BLAS.dgemm(m: n, n: n, k: n, a: BLAS.dgemm(m: n, n: n, k: n, a: target.root, b: covariance), b: target.root)
@@ -75,22 +80,7 @@ public enum WassersteinStyleLoss {
         for i in 0..<n { d[i * n + i] += 1 }
         let shift = (0..<n).map { i in mean[i] - target.mean[i] - (0..<n).reduce(0) { $0 + d[i * n + $1] * mean[$1] } }
         let scale = 2 * target.lossScale / Double(m)
-        let dFloat = d.map { Float($0 * scale) }
-        let gradient = Tensor(channels: n, height: features.height, width: features.width) { out in
-            dFloat.withUnsafeBufferPointer { dp in
-                features.data.withUnsafeBufferPointer { f in
-                    Parallel.forEachRange(m, minimum: 4096) { range in
-                        BLAS.sgemm(m: n, n: range.count, k: n, a: dp.baseAddress!, lda: n,
-                                   b: f.baseAddress! + range.lowerBound, ldb: m, beta: 0, c: out + range.lowerBound, ldc: m)
-                    }
-                }
-            }
-            for c in 0..<n {
-                let add = Float(shift[c] * scale)
-                for p in 0..<m { out[c * m + p] += add }
-            }
-        }
-        return (loss, gradient)
+        return (loss, StyleGradient(matrix: d.map { Float($0 * scale) }, shift: shift.map { Float($0 * scale) }))
     }
 
     /// A symmetric positive semi-definite matrix to a power, and the trace of its square root.

@@ -57,3 +57,41 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// The part of every channel within `rows` × `columns` (a copy; the tensor itself when that is all of it).
+    public func cropped(rows: Range<Int>, columns: Range<Int>) -> Tensor {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= height && columns.lowerBound >= 0 && columns.upperBound <= width,
+                     "cropping outside a tensor")
+        if rows.count == height && columns.count == width { return self }
+        return Tensor(channels: channels, height: rows.count, width: columns.count) { out in
+            data.withUnsafeBufferPointer { source in
+                var o = 0
+                for c in 0..<channels {
+                    for y in rows {
+                        let start = (c * height + y) * width + columns.lowerBound
+                        (out + o).update(from: source.baseAddress! + start, count: columns.count)
+                        o += columns.count
+                    }
+                }
+            }
+        }
+    }
+
+    /// self[c, top + y, left + x] += part[c, y, x]: `part` added in at that place.
+    public mutating func add(_ part: Tensor, top: Int, left: Int) {
+        precondition(part.channels == channels && top >= 0 && left >= 0 && top + part.height <= height && left + part.width <= width,
+                     "adding a part outside a tensor")
+        let (h, w) = (height, width)
+        data.withUnsafeMutableBufferPointer { target in
+            part.data.withUnsafeBufferPointer { source in
+                for c in 0..<part.channels {
+                    for y in 0..<part.height {
+                        let to = (c * h + top + y) * w + left, from = (c * part.height + y) * part.width
+                        for x in 0..<part.width { target[to + x] += source[from + x] }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -38,10 +38,11 @@ public struct StyleTransfer: Sendable {
     public let objective: Objective
 
     /// The objective for a content image and weighted style images, all already at their
-    /// render sizes. Style Grams can be given (e.g. from a cache) instead of computed.
+    /// render sizes. Style Grams can be given (e.g. from a cache) instead of computed. Images
+    /// larger than one tile of `tileCore` px are evaluated in tiles (Tiling.swift).
     public init(network: VGG, settings: ObjectiveSettings, content: RGBImage,
-                styles: [(image: RGBImage, weight: Double)], styleGrams: [[String: GramMatrix]]? = nil) {
-        let grams = styleGrams ?? styles.map { Targets.grams(of: $0.image, network: network, layers: settings.styleLayers) }
+                styles: [(image: RGBImage, weight: Double)], styleGrams: [[String: GramMatrix]]? = nil, tileCore: Int? = nil) {
+        let grams = styleGrams ?? styles.map { Targets.grams(of: $0.image, network: network, layers: settings.styleLayers, tileCore: tileCore) }
         func normalised(_ gram: GramMatrix, of style: RGBImage, at layer: String) -> GramMatrix {
             guard settings.gramNormalisation == .positions else { return gram }
             let positions = Float(max(1, network.positions(at: layer, height: style.height, width: style.width)))
@@ -52,11 +53,7 @@ public struct StyleTransfer: Sendable {
         })
         // The Wasserstein loss needs the styles' mean features too, which Grams do not keep.
         let momentLayers = settings.styleLoss == .wasserstein ? settings.styleLayers : []
-        let means = momentLayers.isEmpty ? [] : styles.map { style in
-            network.forward(style.image, layers: momentLayers).activations.mapValues { f in
-                (0..<f.channels).map { c in f.channel(c).reduce(0.0) { $0 + Double($1) } / Double(max(1, f.plane)) }
-            }
-        }
+        let means = momentLayers.isEmpty ? [] : styles.map { network.sums(of: $0.image, layers: momentLayers, tileCore: tileCore).mapValues(\.means) }
         let moments = Dictionary(uniqueKeysWithValues: momentLayers.map { layer in
             (layer, StyleMoments(blending: styles.indices.map { k in
                 (grams[k][layer]!, means[k][layer]!, network.positions(at: layer, height: styles[k].image.height, width: styles[k].image.width),
@@ -68,9 +65,9 @@ public struct StyleTransfer: Sendable {
         let histograms = Dictionary(uniqueKeysWithValues: histogramLayers.map { layer in
             (layer, ChannelHistograms(blending: zip(styleFeatures, styles).map { ($0[layer]!, $1.weight) }))
         })
-        let targets = Targets(content: Targets.content(of: content, network: network, layers: settings.contentLayers), style: blended,
-                              moments: moments, histograms: histograms)
-        objective = Objective(network: network, settings: settings, targets: targets)
+        let targets = Targets(content: Targets.content(of: content, network: network, layers: settings.contentLayers, tileCore: tileCore),
+                              style: blended, moments: moments, histograms: histograms)
+        objective = Objective(network: network, settings: settings, targets: targets, tileCore: tileCore)
     }
 
     /// Seeded uniform noise in 0...255.
@@ -88,8 +85,11 @@ public struct StyleTransfer: Sendable {
     /// Returns the last image and why it stopped: a loss or gradient that overflows stops the
     /// render before anything sees it (`nonFiniteLoss`). With `averageDecay`, the images
     /// reported and returned are the average of the iterates; the losses stay the iterates'.
+    /// Once `isStopping` returns true, an evaluation in tiles is given up between two of them
+    /// and the render ends `cancelled`, past its last report.
     public func render(from start: RGBImage, settings: RenderSettings, resume: RenderCheckpoint? = nil,
                        position: RenderPosition = RenderPosition(), wantsCheckpoint: (Int) -> Bool = { _ in false },
+                       isStopping: () -> Bool = { false },
                        onIteration: (IterationReport) -> Bool) -> (image: RGBImage, stop: StopReason) {
         let began = DispatchTime.now()
         let position = resume.map(RenderPosition.init(resuming:)) ?? position
@@ -105,14 +105,14 @@ public struct StyleTransfer: Sendable {
         var evaluations = resume?.state.evaluations ?? 0
         var lastIteration = resume?.state.iteration ?? 0
         var stoppedByCaller = false
-        func evaluate(_ point: [Double], _ gradient: inout [Double]) throws(NonFiniteEvaluation) -> Double {
-            let (terms, g) = objective.evaluate(image(point))
+        func evaluate(_ point: [Double], _ gradient: inout [Double]) throws(EvaluationStop) -> Double {
+            guard let (terms, g) = objective.evaluate(image(point), abandon: isStopping) else { throw .abandoned }
             evaluations += 1
             let isStart = resume == nil && evaluations == 1
             // A weight beyond float32's range overflows the gradient while the loss may still be
             // finite; either would derail the optimiser, and neither can be logged.
             guard terms.total.isFinite, g.data.allSatisfy(\.isFinite) else {
-                throw NonFiniteEvaluation(iteration: position.iteration(isStart ? 0 : lastIteration + 1))
+                throw .nonFinite(iteration: position.iteration(isStart ? 0 : lastIteration + 1))
             }
             lastTerms = terms
             for i in gradient.indices { gradient[i] = Double(g.data[i]) }
@@ -134,7 +134,7 @@ public struct StyleTransfer: Sendable {
                                                                    evaluations: position.evaluations(evaluationCount), terms: lastTerms!,
                                                                    seconds: seconds, image: image(average.shown(point)), checkpoint: checkpoint))
         }
-        do throws(NonFiniteEvaluation) {
+        do throws(EvaluationStop) {
             let stop = switch settings.optimizer {
             case .lbfgsb: try settings.lbfgsb.minimize(x: &x, lower: 0, upper: 255, iterations: settings.iterations, resume: resume?.state,
                                                        evaluate: evaluate, onIteration: report)
@@ -148,12 +148,17 @@ public struct StyleTransfer: Sendable {
             }
             return (image(average.shown(x)), stoppedByCaller ? .cancelled : stop)
         } catch {
-            return (image(x), .nonFiniteLoss(iteration: error.iteration))
+            switch error {
+            case .nonFinite(let iteration): return (image(x), .nonFiniteLoss(iteration: iteration))
+            case .abandoned: return (image(x), .cancelled)
+            }
         }
     }
 }
 
-/// Thrown by an evaluation to stop the optimiser: the loss or its gradient at this iteration overflowed.
-private struct NonFiniteEvaluation: Error {
-    var iteration: Int
+/// Thrown by an evaluation to stop the optimiser: the loss or its gradient at this iteration
+/// overflowed, or the render was told to stop in the middle of it.
+private enum EvaluationStop: Error {
+    case nonFinite(iteration: Int)
+    case abandoned
 }
