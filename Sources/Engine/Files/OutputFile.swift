@@ -13,12 +13,19 @@ public final class OutputFile {
     }
 
     public func append(_ bytes: some Collection<UInt8>) throws {
-        var buffer = Array(bytes)[...]
-        while !buffer.isEmpty {
-            let written = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        // Written from the collection's own storage where it has one: a checkpoint's arrays are
+        // too large to copy on the way out.
+        if let written = try bytes.withContiguousStorageIfAvailable({ try append(UnsafeRawBufferPointer($0)) }) { return written }
+        try Array(bytes).withUnsafeBytes { try append($0) }
+    }
+
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { throw FileError.system(path, "cannot write") }
-            buffer = buffer.dropFirst(written)
+            offset += written
         }
     }
 
@@ -43,11 +50,16 @@ public final class OutputFile {
 /// the file is synced before the rename and the folder after it, so that after a power cut
 /// the name holds either the old contents or all of the new.
 public func writeFileAtomically(_ bytes: [UInt8], to path: String, durable: Bool = false) throws {
+    try writeFileAtomically(to: path, durable: durable) { try $0.append(bytes) }
+}
+
+/// The same, with the contents written by `write` (in parts, so that they need not be in memory at once).
+public func writeFileAtomically(to path: String, durable: Bool = false, write: (OutputFile) throws -> Void) throws {
     let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
     let temporary = String(path[..<slash]) + ".\(path[slash...]).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
     do {
         let file = try OutputFile(path: temporary, truncate: true)
-        try file.append(bytes)
+        try write(file)
         if durable { try file.sync() }
         try file.close()
         guard rename(temporary, path) == 0 else {

@@ -93,15 +93,18 @@ public struct SafetensorsFile {
         }
     }
 
-    /// One tensor to serialize: its name, shape and values in host (little-endian) order.
+    /// One tensor to serialize: its name, shape and values in host (little-endian) order. It
+    /// keeps the values' array itself (a checkpoint's vectors are too large to copy).
     public struct Stored {
-        let name: String, dtype: String, shape: [Int], bytes: [UInt8]
+        let name: String, dtype: String, shape: [Int], byteCount: Int
+        let withBytes: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
 
         public init<Scalar: BitwiseCopyable>(_ name: String, shape: [Int], values: [Scalar]) {
             self.name = name
             self.dtype = SafetensorsFile.dtype(of: Scalar.self)
             self.shape = shape
-            self.bytes = values.withUnsafeBytes { Array($0) }
+            byteCount = values.count * MemoryLayout<Scalar>.stride
+            withBytes = { body in try values.withUnsafeBytes(body) }
         }
     }
 
@@ -112,20 +115,30 @@ public struct SafetensorsFile {
 
     /// The file's bytes, tensors in name order.
     public static func serialize(_ tensors: [Stored], metadata: [String: String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        try! write(tensors, metadata: metadata) { part in bytes.append(contentsOf: part) }  // appending to memory does not throw
+        return bytes
+    }
+
+    /// Writes the file to `file`, each tensor straight from its array.
+    public static func write(_ tensors: [Stored], metadata: [String: String], to file: OutputFile) throws {
+        try write(tensors, metadata: metadata) { try file.append($0) }
+    }
+
+    /// The file in parts, in order: the header's length, the header, each tensor's bytes.
+    private static func write(_ tensors: [Stored], metadata: [String: String], part: (UnsafeRawBufferPointer) throws -> Void) throws {
         var header: [String: Any] = ["__metadata__": metadata]
-        var payload: [UInt8] = []
-        for tensor in tensors.sorted(by: { $0.name < $1.name }) {
-            let start = payload.count
-            payload.append(contentsOf: tensor.bytes)
-            header[tensor.name] = ["dtype": tensor.dtype, "shape": tensor.shape, "data_offsets": [start, payload.count]]
+        let ordered = tensors.sorted(by: { $0.name < $1.name })
+        var offset = 0
+        for tensor in ordered {
+            header[tensor.name] = ["dtype": tensor.dtype, "shape": tensor.shape, "data_offsets": [offset, offset + tensor.byteCount]]
+            offset += tensor.byteCount
         }
         var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }  // pad so tensors start 8-byte aligned
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(8 + json.count + payload.count)
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: json.count >> shift)) }
-        bytes.append(contentsOf: json)
-        bytes.append(contentsOf: payload)
-        return bytes
+        let length = (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) }
+        try length.withUnsafeBytes(part)
+        try json.withUnsafeBytes(part)
+        for tensor in ordered { try tensor.withBytes(part) }
     }
 }
