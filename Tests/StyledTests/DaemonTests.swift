@@ -91,6 +91,10 @@ import Testing
         #expect((large["parameters"] as? [String: Any])?["style_weight"] as? Double == 7)
         #expect(large["overrides"] as? [String] == ["style_weight"])
         #expect(small["overrides"] as? [String] == [])
+        // How it kept to its memory budget: the plan of its one scale, the process's peak.
+        let memory = small["memory"] as? [String: Any]
+        #expect(memory?["peak_resident_bytes"] as? Int ?? 0 > 10_000_000, "\(String(describing: memory))")
+        #expect((memory?["scales"] as? [[String: Any]])?.map { $0["size"] as? Int } == [200])
     }
 
     /// A corpus of hostile jobs: each is filed as failed with a reason that names the problem,

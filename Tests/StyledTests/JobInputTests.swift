@@ -16,7 +16,7 @@ import Testing
         """
 
     /// Two jobs at once; inputs up to 1 megapixel, so that an oversized style is cheap to ask for.
-    static func writeConfig(_ harness: Harness) throws {
+    static func writeConfig(_ harness: Harness, limits: String = "") throws {
         let config = """
             state = "state"
             jobs_at_once = 2
@@ -29,6 +29,7 @@ import Testing
 
             [limits]
             max_megapixels = 1
+            \(limits)
 
             """
         try FileManager.default.createDirectory(at: harness.url("inbox"), withIntermediateDirectories: true)
@@ -169,6 +170,23 @@ import Testing
             let told = ["error.json", "job.log"].map { (try? String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8)) ?? "" }.joined()
             #expect(!told.contains("distinctive_line"), "\(name) echoes the link's target: \(told)")
         }
+    }
+
+    /// A render that cannot fit the memory budget even in tiles is refused before it starts,
+    /// with its figures; the job beside it renders.
+    @Test func aRenderBeyondTheMemoryBudgetIsRefusedBeforeItStarts() throws {
+        let harness = try Harness()
+        try Self.writeConfig(harness, limits: "max_memory_gb = 0.4")
+        for (name, manifest) in [("too-large", Self.base.replacingOccurrences(of: "size = 64", with: "size = 1024")), ("fits", Self.base)] {
+            try FileManager.default.moveItem(at: try harness.makeJob(name, manifest: manifest), to: harness.url("inbox/\(name)"))
+        }
+        try drain(harness)
+        #expect(Self.rendered(harness.url("outbox/fits")))
+        let refusal = Self.error(harness.url("outbox/too-large"))?["error"] ?? ""
+        for words in ["size", "even in the smallest tiles", "the optimiser lbfgs alone", "memory budget of 0.4 GB", "top_optimizer"] {
+            #expect(refusal.contains(words), "\(refusal)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: harness.url("outbox/too-large/log.jsonl").path), "it started rendering")
     }
 
     /// Checkpoints that are empty, garbage, or well-formed but not of this render: each is set

@@ -19,9 +19,12 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var location: ModelCommand.Location
     @Option(help: "The largest image, in megapixels, that an input may declare.") var maxMegapixels = 50.0
     @Option(help: "Cores to use (default: all).") var threads: Int?
+    @Option(help: "The memory the render may use, in GB; larger images are rendered in tiles (default: three quarters of this machine's).")
+    var maxMemoryGb: Double?
 
     func run() throws {
         if let threads { Parallel.setWorkers(threads) }
+        if let maxMemoryGb, !(maxMemoryGb > 0) { throw ValidationError("--max-memory-gb must be positive") }
         let folder = JobFolder(url: URL(fileURLWithPath: job))
         let parameters = try JobParameters(table: try JobParameters.table(manifest: folder.manifestPath), file: folder.manifestPath)
         let resolved = try parameters.resolved(file: folder.manifestPath)
@@ -29,7 +32,8 @@ struct RunCommand: ParsableCommand {
         let created = try Self.prepareOutput(output, job: folder.url)
         let renderer = JobRenderer(environment: RenderEnvironment(
             models: location.store, grams: GramCache(directory: ModelStore.cacheRoot().appendingPathComponent("grams")),
-            limits: ImageLimits(maxPixels: UInt64(maxMegapixels * 1e6))))
+            limits: ImageLimits(maxPixels: UInt64(maxMegapixels * 1e6)),
+            memoryBudget: MemoryBudget.bytes(configured: maxMemoryGb, rendersHere: 1, slurmMemory: nil)))
         let progress = ProgressLine(total: resolved.iterations)
         let report: RenderReport
         do {

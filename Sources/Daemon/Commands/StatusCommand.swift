@@ -28,6 +28,12 @@ struct StatusCommand: ParsableCommand {
             print("  failed: \(failed.joined(separator: ", "))")
         }
         print("claimed (running, or to resume from a checkpoint): \(entries(config.processing).joined(separator: ", "))")
+        for job in entries(config.processing) {
+            var info = stat()
+            if stat(Claim.Files(of: config.processing.appendingPathComponent(job)).checkpoint, &info) == 0 {
+                print("  \(job): checkpoint of \(DiskNeed.megabytes(Int(info.st_size)))")
+            }
+        }
         let statusFile = config.state.appendingPathComponent("status.json")
         guard let data = try? Data(contentsOf: statusFile), let status = try? JSONDecoder().decode(Telemetry.Status.self, from: data) else {
             print("daemon: no status at \(statusFile.path)")

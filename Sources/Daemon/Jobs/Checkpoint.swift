@@ -30,7 +30,9 @@ struct SavedRender {
 
     private static let metadataKey = "styled_checkpoint"
 
-    func write(to path: String) throws {
+    /// Returns the file's size.
+    @discardableResult
+    func write(to path: String) throws -> Int {
         let state = checkpoint.state
         let header = Header(job: job, scale: checkpoint.scale, records: records, frames: frames, width: checkpoint.width, height: checkpoint.height,
                             seconds: checkpoint.seconds, optimizer: state.optimizer, iteration: state.iteration,
@@ -38,7 +40,9 @@ struct SavedRender {
         let json = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
         let tensors = state.reals.map { SafetensorsFile.Stored("real.\($0.key)", shape: [$0.value.count], values: $0.value) }
             + state.integers.map { SafetensorsFile.Stored("int.\($0.key)", shape: [$0.value.count], values: $0.value) }
-        try writeFileAtomically(SafetensorsFile.serialize(tensors, metadata: [Self.metadataKey: json]), to: path, durable: true)
+        try writeFileAtomically(to: path, durable: true) { try SafetensorsFile.write(tensors, metadata: [Self.metadataKey: json], to: $0) }
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 
     static func read(from path: String) throws -> SavedRender {

@@ -48,14 +48,16 @@ struct CheckpointedRender {
                 return resolved.frames.isFrame(iteration) || Date().timeIntervalSince(lastCheckpoint) >= config.checkpointSeconds || stopNow
             },
             save: { state in
-                try state.write(to: files.checkpoint)
+                let bytes = try state.write(to: files.checkpoint)
                 lastCheckpoint = Date()
-                note("checkpoint at iteration \(state.checkpoint.iteration)")
+                note("checkpoint at iteration \(state.checkpoint.iteration) (\(DiskNeed.megabytes(bytes)))")
+                return bytes
             })
         let renderer = JobRenderer(environment: RenderEnvironment(models: ModelStore(directory: config.models),
-                                                                  grams: GramCache(directory: config.grams), limits: config.limits))
+                                                                  grams: GramCache(directory: config.grams), limits: config.limits,
+                                                                  memoryBudget: config.memoryBudget))
         let report = try renderer.render(folder: folder, job: resolved, into: partial, overrides: overrides,
-                                         resume: saved, checkpoints: checkpoints) { report in
+                                         resume: saved, checkpoints: checkpoints, isStopping: stopping) { report in
             onProgress(report)
             if report.isFrame || !resolved.frames.isOn { note("iteration \(report.iteration)/\(resolved.iterations) loss \(report.terms.total)") }
             return !stopNow

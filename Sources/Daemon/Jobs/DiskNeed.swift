@@ -13,8 +13,14 @@ struct DiskNeed: CustomStringConvertible {
     /// state goes to `processing` and whose outputs go to `outbox`.
     init(job: ResolvedJob, inputs: Int, inbox: URL, processing: URL, outbox: URL) {
         let n = 3 * job.size * job.size
-        // Two checkpoints at once: the next is written beside the last before replacing it.
-        let checkpoint = job.optimizer == .adam ? 3 * 8 * n : (2 * job.history + 7) * 8 * n + 12 * n
+        // Two checkpoints at once: the next is written beside the last before replacing it. The
+        // largest is of the scale whose optimiser's state is largest (a print render's top
+        // scale may run Adam where the smaller ones run L-BFGS-B).
+        let checkpoint = job.scales.indices.map { index in
+            let values = 3 * job.scales[index].size * job.scales[index].size
+            let optimizer = index == job.scales.count - 1 ? job.topOptimizer ?? job.optimizer : job.optimizer
+            return optimizer == .adam ? 3 * 8 * values : (2 * job.history + 7) * 8 * values + 12 * values
+        }.max() ?? 0
         let frames = FrameCadence(every: job.frameEvery).count(iterations: job.iterations)
         let side = min(job.animationSize, job.size)
         let animation = frames * side * side

@@ -6,14 +6,16 @@ struct RenderEnvironment {
     var models: ModelStore
     var grams: GramCache
     var limits: ImageLimits
+    /// The bytes a render may hold (MemoryBudget.swift).
+    var memoryBudget: UInt64
 }
 
 /// When a render takes checkpoints and where they go.
 struct Checkpoints {
     /// Whether to take one after this iteration.
     var wanted: (Int) -> Bool
-    /// Keeps one (durably); a failure stops the render with that error.
-    var save: (SavedRender) throws -> Void
+    /// Keeps one (durably) and returns its size in bytes; a failure stops the render with that error.
+    var save: (SavedRender) throws -> Int
 }
 
 /// A render whose loss (or its gradient) overflowed floating point: the weights are too large.
@@ -34,9 +36,10 @@ struct JobRenderer {
 
     /// `onIteration` sees every iteration (for progress lines and status) and returns false to
     /// stop. Given `resume` (a checkpoint of this job into this `output`), the render goes on
-    /// from it: the log and frames up to it are kept, those after it written again.
+    /// from it: the log and frames up to it are kept, those after it written again. Once
+    /// `isStopping` is true, a long evaluation (in tiles) is given up before its iteration ends.
     func render(folder: JobFolder, job: ResolvedJob, into output: URL, overrides: [String]? = nil,
-                resume: SavedRender? = nil, checkpoints: Checkpoints? = nil,
+                resume: SavedRender? = nil, checkpoints: Checkpoints? = nil, isStopping: () -> Bool = { false },
                 onIteration: (IterationReport) -> Bool = { _ in true }) throws -> RenderReport {
         let began = Date()
         // The inputs are checked before the model is loaded, so that a bad job fails fast.
@@ -59,7 +62,7 @@ struct JobRenderer {
         do {
             render = try JobRender(settings: job.settings, weights: weights, content: content.image,
                                    styles: zip(job.style, styles).map { StyleImage(name: $0.image, image: $1.image, weight: $0.weight) },
-                                   initial: initial, maxPixels: environment.limits.maxPixels,
+                                   initial: initial, maxPixels: environment.limits.maxPixels, memoryBudget: environment.memoryBudget,
                                    grams: environment.grams.source(for: job, styles: styles.map(\.digest), content: content.digest, model: weights.digest))
         } catch {
             throw ManifestError(file: folder.manifestPath, field: error.field, reason: error.reason)
@@ -68,11 +71,14 @@ struct JobRenderer {
         let resume = resume.flatMap { render.canResume(from: $0.checkpoint) ? $0 : nil }
         var outputs = try RenderOutputs(folder: output, job: job, limits: environment.limits, resume: resume)
         var writeError: Error?
-        let outcome = render.run(resume: resume?.checkpoint, wantsCheckpoint: checkpoints?.wanted ?? { _ in false }) { report in
+        var checkpointBytes: Int?
+        let outcome = render.run(resume: resume?.checkpoint, wantsCheckpoint: checkpoints?.wanted ?? { _ in false },
+                                 isStopping: isStopping) { report in
             do {
                 try outputs.add(report)
                 if let checkpoint = report.checkpoint {
-                    try checkpoints?.save(SavedRender(job: job, checkpoint: checkpoint, records: outputs.records, frames: outputs.frames))
+                    let bytes = try checkpoints?.save(SavedRender(job: job, checkpoint: checkpoint, records: outputs.records, frames: outputs.frames))
+                    checkpointBytes = max(checkpointBytes ?? 0, bytes ?? 0)
                 }
             } catch {
                 writeError = error
@@ -96,7 +102,9 @@ struct JobRenderer {
                           width: outcome.styles[i].width, height: outcome.styles[i].height, weight: job.style[i].weight, kept: kept[i])
                 },
                 iterations: last.iteration, evaluations: last.evaluations, stop: outcome.stop, wallSeconds: Date().timeIntervalSince(began),
-                secondsPerIteration: last.iteration > 0 ? last.seconds / Double(last.iteration) : 0, final: last, outputs: names)
+                secondsPerIteration: last.iteration > 0 ? last.seconds / Double(last.iteration) : 0, final: last, outputs: names,
+                memory: .init(budgetBytes: render.memory.budget, scales: render.memory.scales, peakResidentBytes: peakMemoryBytes(),
+                              checkpointBytes: checkpointBytes))
         }
         guard outcome.stop != .cancelled else { return report([]) }
         let finished = report(try outputs.finish(outcome, title: "\(folder.url.lastPathComponent): loss by iteration"))

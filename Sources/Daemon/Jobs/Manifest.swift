@@ -25,6 +25,8 @@ struct JobParameters: Equatable {
     var styleLayerWeights: [Double]?
     var styleScale: Double?
     var optimizer: OptimizerKind?
+    /// The last scale's optimiser (default: `optimizer`).
+    var topOptimizer: OptimizerKind?
     var history: Int?
     var tolerance: Double?
     var learningRate: Double?
@@ -57,6 +59,7 @@ struct JobParameters: Equatable {
         "learning_rate", "pooling", "frame_every", "frame_delay", "animation_size", "format", "quality", "profile",
         "preserve_colors", "histogram_weight", "histogram_layers", "scales", "scale_factor", "scale_iterations",
         "recipe", "padding", "gram_normalisation", "style_trim", "weights_size", "average_decay", "style_loss",
+        "top_optimizer",
     ]
 }
 
@@ -149,6 +152,7 @@ extension JobParameters {
         styleScale = try nonNegative("style_scale")
         if styleScale == 0 { throw fail("style_scale", "must be > 0") }
         optimizer = try choice("optimizer", OptimizerKind.self)
+        topOptimizer = try choice("top_optimizer", OptimizerKind.self)
         history = try integer("history", 1...100)
         tolerance = try nonNegative("tolerance")
         learningRate = try nonNegative("learning_rate")

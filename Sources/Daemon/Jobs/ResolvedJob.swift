@@ -19,6 +19,8 @@ struct ResolvedJob: Codable, Equatable {
     var styleLayerWeights: [Double]
     var styleScale: Double
     var optimizer: OptimizerKind
+    /// The last scale's; nil in checkpoints written before it existed (then `optimizer`).
+    var topOptimizer: OptimizerKind?
     var history: Int
     var tolerance: Double
     var learningRate: Double
@@ -54,6 +56,7 @@ struct ResolvedJob: Codable, Equatable {
         case frameDelay = "frame_delay", animationSize = "animation_size"
         case recipe, padding, gramNormalisation = "gram_normalisation", styleTrim = "style_trim"
         case weightsSize = "weights_size", weightsScale = "weights_scale", averageDecay = "average_decay", styleLoss = "style_loss"
+        case topOptimizer = "top_optimizer"
     }
 
     var frames: FrameCadence { FrameCadence(every: frameEvery) }
@@ -64,7 +67,7 @@ struct ResolvedJob: Codable, Equatable {
                                                  contentWeight: contentWeight, styleWeight: styleWeight, tvWeight: tvWeight,
                                                  histogramLayers: histogramLayers, histogramWeight: histogramWeight,
                                                  gramNormalisation: gramNormalisation, styleLoss: styleLoss),
-                    initial: initial, seed: seed, model: model, pooling: pooling, edges: padding, styleScale: styleScale, optimizer: optimizer,
+                    initial: initial, seed: seed, model: model, pooling: pooling, edges: padding, styleScale: styleScale, optimizer: optimizer, topOptimizer: topOptimizer,
                     lbfgsb: LBFGSB(history: history, tolerance: tolerance), adam: Adam(learningRate: learningRate), averageDecay: averageDecay,
                     preserveColors: preserveColors, frames: frames)
     }
@@ -100,7 +103,8 @@ extension JobParameters {
             tvWeight: tvWeight ?? Defaults.tvWeight, initial: initial ?? Defaults.initial, seed: seed ?? Defaults.seed,
             model: model ?? Defaults.model, contentLayers: contentLayers ?? Defaults.contentLayers, styleLayers: styleLayers,
             styleLayerWeights: styleLayerWeights ?? recipe.styleLayerWeights(count: styleLayers.count),
-            styleScale: styleScale ?? Defaults.styleScale, optimizer: optimizer ?? Defaults.optimizer, history: history ?? Defaults.history,
+            styleScale: styleScale ?? Defaults.styleScale, optimizer: optimizer ?? Defaults.optimizer,
+            topOptimizer: topOptimizer ?? optimizer ?? Defaults.optimizer, history: history ?? Defaults.history,
             tolerance: tolerance ?? Defaults.tolerance, learningRate: learningRate ?? Defaults.learningRate,
             pooling: pooling ?? recipe.pooling, frameEvery: frameEvery ?? Defaults.frameEvery, frameDelay: frameDelay ?? Defaults.frameDelay,
             animationSize: animationSize ?? Defaults.animationSize, format: format ?? Defaults.format, quality: quality ?? Defaults.quality,

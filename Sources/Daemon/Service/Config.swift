@@ -25,6 +25,8 @@ struct Config {
     var rescanSeconds: Double
     var logLevel: String
     var limits: ImageLimits
+    /// The bytes one render may hold (MemoryBudget.swift).
+    var memoryBudget: UInt64
     var maxIterations: Int
     var maxSize: Int
     /// Below this much free space where outputs are written, no job is claimed.
@@ -91,7 +93,10 @@ struct Config {
         func limit(_ key: String, _ fallback: Double) -> Double { limits[key].flatMap { $0.double ?? $0.int.map(Double.init) } ?? fallback }
         self.limits = ImageLimits(maxPixels: UInt64(limit("max_megapixels", 50) * 1e6), maxFileBytes: Int(limit("max_file_mb", 100) * 1_048_576))
         maxIterations = Int(limit("max_iterations", 10_000))
-        maxSize = Int(limit("max_size", 4096))
+        maxSize = Int(limit("max_size", 8192))
+        let configuredMemory = limits["max_memory_gb"].flatMap { $0.double ?? $0.int.map(Double.init) }
+        if let configuredMemory, !(configuredMemory > 0) { throw fail("max_memory_gb", "must be positive") }
+        memoryBudget = MemoryBudget.bytes(configured: configuredMemory, rendersHere: slurm == nil ? jobsAtOnce : 1, slurmMemory: slurm?.memory)
         minFreeBytes = Int(limit("min_free_mb", 1024) * 1_048_576)
         maxAttempts = max(1, Int(limit("max_attempts", 3)))
         profiles = try (table["profile"]?.array?.compactMap(\.table) ?? []).map { profile in

@@ -51,14 +51,18 @@ public struct JobRender {
     let styles: [StyleImage]
     let initial: RGBImage?
     let grams: GramSource
+    /// Each scale's tiles and expected memory (MemoryPlan.swift).
+    public let memory: MemoryPlan
 
-    /// Checks the settings against the model and the pictures (`JobSettings.validate`): a
-    /// render that is made can run. `initial` is the picture of an `InitialImage.file` start.
+    /// Checks the settings against the model and the pictures (`JobSettings.validate`) and
+    /// plans the render within `memoryBudget` bytes (nil: none): a render that is made can
+    /// run. `initial` is the picture of an `InitialImage.file` start.
     public init(settings: JobSettings, weights: VGGWeights, content: RGBImage, styles: [StyleImage], initial: RGBImage? = nil,
-                maxPixels: UInt64, grams: @escaping GramSource = { $1() }) throws(JobSettings.Invalid) {
+                maxPixels: UInt64, memoryBudget: UInt64? = nil, grams: @escaping GramSource = { $1() }) throws(JobSettings.Invalid) {
         precondition(!styles.isEmpty && (settings.initial.file == nil) == (initial == nil), "a render needs a style, and the start picture it names")
         network = VGG(weights: weights, pooling: settings.pooling, edges: settings.edges)
         try settings.validate(network: network, content: content, styles: styles, maxPixels: maxPixels)
+        memory = try MemoryPlan(settings: settings, network: network, content: content, styles: styles.map(\.image), budget: memoryBudget)
         (self.settings, self.content, self.styles, self.initial, self.grams) = (settings, content, styles, initial, grams)
     }
 
@@ -73,8 +77,9 @@ public struct JobRender {
     /// Renders every scale (from `resume`'s, if it `canResume`), reporting each iteration to
     /// `onIteration`, which returns false to stop. Where `wantsCheckpoint(iteration)` is true,
     /// that report carries a checkpoint. A loss that overflows stops the render at once
-    /// (`StopReason.nonFiniteLoss`, the iteration counted over the render).
-    public func run(resume: RenderCheckpoint? = nil, wantsCheckpoint: (Int) -> Bool = { _ in false },
+    /// (`StopReason.nonFiniteLoss`, the iteration counted over the render). Once `isStopping`
+    /// is true, an evaluation in tiles is given up and the render ends `cancelled`.
+    public func run(resume: RenderCheckpoint? = nil, wantsCheckpoint: (Int) -> Bool = { _ in false }, isStopping: () -> Bool = { false },
                     onIteration: (IterationReport) -> Bool) -> Outcome {
         let began = DispatchTime.now()
         let resume = resume.flatMap { canResume(from: $0) ? $0 : nil }
@@ -86,12 +91,13 @@ public struct JobRender {
         for scale in settings.scales.indices where scale >= (resume?.scale ?? 0) {
             let inputs = inputs(atScale: scale)
             let transfer = StyleTransfer(network: network, settings: inputs.objective, content: inputs.content,
-                                         styles: inputs.styles, styleGrams: inputs.grams)
+                                         styles: inputs.styles, styleGrams: inputs.grams, tileCore: memory.scales[scale].tileCore)
             let resumeHere = scale == resume?.scale ? resume : nil
             let start = resumeHere?.image ?? previous?.resized(width: inputs.content.width, height: inputs.content.height) ?? start(inputs)
             let position = RenderPosition(scale: scale, iteration: settings.firstIteration(ofScale: scale), evaluations: evaluations, seconds: seconds())
             let rendered = transfer.render(from: start, settings: settings.renderSettings(atScale: scale, objective: transfer.objective.settings),
-                                           resume: resumeHere, position: position, wantsCheckpoint: wantsCheckpoint) { report in
+                                           resume: resumeHere, position: position, wantsCheckpoint: wantsCheckpoint,
+                                           isStopping: isStopping) { report in
                 var report = report
                 report.image = inputs.present(report.image)
                 report.isFrame = settings.frames.isFrame(report.iteration, startsLaterScale: scale > 0 && report.iteration == position.iteration)

@@ -15,6 +15,9 @@ public struct JobSettings: Sendable {
     /// A style image's longer side over the content's, at every scale.
     public var styleScale: Double
     public var optimizer: OptimizerKind
+    /// The last scale's optimiser, where it differs (a print render's top scale may not hold
+    /// L-BFGS-B's memory; MemoryPlan.swift).
+    public var topOptimizer: OptimizerKind?
     public var lbfgsb: LBFGSB
     public var adam: Adam
     /// The decay of the average of iterates a render shows (IterateAverage.swift); 0: none.
@@ -23,8 +26,8 @@ public struct JobSettings: Sendable {
     public var frames: FrameCadence
 
     public init(scales: [ScaleStep], objective: ObjectiveSettings, initial: InitialImage, seed: Int, model: String, pooling: Pooling,
-                edges: EdgePadding = .zero, styleScale: Double, optimizer: OptimizerKind, lbfgsb: LBFGSB, adam: Adam, averageDecay: Double = 0,
-                preserveColors: ColourPreservation, frames: FrameCadence) {
+                edges: EdgePadding = .zero, styleScale: Double, optimizer: OptimizerKind, topOptimizer: OptimizerKind? = nil, lbfgsb: LBFGSB, adam: Adam,
+                averageDecay: Double = 0, preserveColors: ColourPreservation, frames: FrameCadence) {
         self.scales = scales
         self.objective = objective
         self.initial = initial
@@ -34,6 +37,7 @@ public struct JobSettings: Sendable {
         self.edges = edges
         self.styleScale = styleScale
         self.optimizer = optimizer
+        self.topOptimizer = topOptimizer
         self.lbfgsb = lbfgsb
         self.adam = adam
         self.averageDecay = averageDecay
@@ -51,9 +55,12 @@ public struct JobSettings: Sendable {
     /// scales start at their planned place even when an earlier one converged sooner.
     public func firstIteration(ofScale index: Int) -> Int { scales[..<index].reduce(0) { $0 + $1.iterations } }
 
+    /// The optimiser a scale runs.
+    public func optimizer(atScale index: Int) -> OptimizerKind { index == scales.count - 1 ? topOptimizer ?? optimizer : optimizer }
+
     /// The optimisation at a scale, under that scale's objective.
     func renderSettings(atScale index: Int, objective: ObjectiveSettings) -> RenderSettings {
-        RenderSettings(objective: objective, iterations: scales[index].iterations, optimizer: optimizer, lbfgsb: lbfgsb, adam: adam,
+        RenderSettings(objective: objective, iterations: scales[index].iterations, optimizer: optimizer(atScale: index), lbfgsb: lbfgsb, adam: adam,
                        averageDecay: averageDecay)
     }
 }

@@ -22,7 +22,7 @@ extension JobRender {
         let grams = styles.enumerated().map { index, style in
             self.grams(GramRequest(style: index, width: style.image.width, height: style.image.height,
                                    contentWidth: content.width, contentHeight: content.height)) {
-                Targets.grams(of: style.image, network: network, layers: layers)
+                Targets.grams(of: style.image, network: network, layers: layers, tileCore: memory.scales[index].tileCore)
             }
         }
         let full = self.content.sizeForLongerSide(settings.size)
