@@ -21,36 +21,49 @@ enum StyleTrim: Equatable {
 }
 
 extension StyleTrim: Codable {
+    /// The words a job may give, each way: the one mapping behind report.json and job.toml.
+    init?(word: String) {
+        switch word {
+        case "auto": self = .auto
+        case "none": self = .none
+        default: return nil
+        }
+    }
+
+    var word: String? {
+        switch self {
+        case .auto: "auto"
+        case .none: "none"
+        case .pixels: nil
+        }
+    }
+
     init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let sides = try? container.decode([Int].self), sides.count == 4 {
             self = .pixels(top: sides[0], right: sides[1], bottom: sides[2], left: sides[3])
         } else {
-            switch try container.decode(String.self) {
-            case "auto": self = .auto
-            case "none": self = .none
-            case let other: throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown style_trim `\(other)`")
+            let text = try container.decode(String.self)
+            guard let trim = StyleTrim(word: text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown style_trim `\(text)`")
             }
+            self = trim
         }
     }
 
     func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
-        case .auto: try container.encode("auto")
-        case .none: try container.encode("none")
         case .pixels(let top, let right, let bottom, let left): try container.encode([top, right, bottom, left])
+        default: try container.encode(word)
         }
     }
 
     /// From job.toml: "auto", "none", a pixel count for every side, or [top, right, bottom, left].
     init?(toml value: TOMLValueConvertible) {
         if let text = value.string {
-            switch text {
-            case "auto": self = .auto
-            case "none": self = .none
-            default: return nil
-            }
+            guard let trim = StyleTrim(word: text) else { return nil }
+            self = trim
         } else if let count = value.int, (0...4096).contains(count) {
             self = .pixels(top: count, right: count, bottom: count, left: count)
         } else if let array = value.array, array.count == 4 {
