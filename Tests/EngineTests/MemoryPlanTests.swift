@@ -61,3 +61,38 @@ import Testing
         }
     }
 }
+
+/// A job's render within a budget that needs tiles: more styles than scales, and the loss it
+/// starts from is the whole render's.
+@Suite struct BudgetedRenderTests {
+    @Test func aRenderInTilesWithTwoStylesStartsFromTheWholeRendersLoss() throws {
+        let weights = VGGWeights.random(.vgg16, seed: 82)
+        let content = randomImage(width: 320, height: 240, seed: 83)
+        let styles = [StyleImage(name: "a", image: randomImage(width: 200, height: 160, seed: 84), weight: 1),
+                      StyleImage(name: "b", image: randomImage(width: 160, height: 200, seed: 85), weight: 2)]
+        var settings = MemoryPlanTests.settings(size: 320, scales: 1)
+        settings.scales = [ScaleStep(size: 320, iterations: 1)]
+        let whole = try JobRender(settings: settings, weights: weights, content: content, styles: styles, maxPixels: 1 << 30)
+        // The largest budget that needs tiles.
+        var budget = whole.memory.peakBytes
+        var tiled: JobRender?
+        while tiled == nil && budget > 1 << 28 {
+            budget -= 10_000_000
+            let render = try? JobRender(settings: settings, weights: weights, content: content, styles: styles, maxPixels: 1 << 30, memoryBudget: budget)
+            if render?.memory.scales[0].tileCore != nil { tiled = render }
+        }
+        let render = try #require(tiled)
+        #expect(render.memory.peakBytes <= budget)
+        func startLoss(_ render: JobRender) -> Double {
+            var loss = 0.0
+            let outcome = render.run { report in
+                if report.iteration == 0 { loss = report.terms.total }
+                return true
+            }
+            #expect(outcome.stop == .iterations)
+            return loss
+        }
+        let (a, b) = (startLoss(render), startLoss(whole))
+        #expect(abs(a - b) / b < 1e-4, "tiled \(a), whole \(b)")
+    }
+}

@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
         var record: [String: Any] = ["model": model, "convolution": convolution, "size": size, "runs": runs, "threads": Parallel.workers]
         let median: Double
         if let maxMemoryGb {
-            guard maxMemoryGb > 0 else { throw ValidationError("--max-memory-gb must be positive") }
+            guard maxMemoryGb > 0 && maxMemoryGb < 1e9 else { throw ValidationError("--max-memory-gb must be a positive number of GB") }
             let (objective, plan) = try Self.objective(weights: weights, algorithm: algorithm, size: size, budget: UInt64(maxMemoryGb * 1e9))
             let tiling = objective.tiling(width: size, height: size)
             median = Self.median((0..<runs).map { _ in Self.seconds { _ = objective.evaluate(image) } })

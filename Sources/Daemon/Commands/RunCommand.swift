@@ -24,7 +24,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.setWorkers(threads) }
-        if let maxMemoryGb, !(maxMemoryGb > 0) { throw ValidationError("--max-memory-gb must be positive") }
+        if let maxMemoryGb, !(maxMemoryGb > 0 && maxMemoryGb < 1e9) { throw ValidationError("--max-memory-gb must be a positive number of GB") }
         let folder = JobFolder(url: URL(fileURLWithPath: job))
         let parameters = try JobParameters(table: try JobParameters.table(manifest: folder.manifestPath), file: folder.manifestPath)
         let resolved = try parameters.resolved(file: folder.manifestPath)
@@ -37,10 +37,10 @@ struct RunCommand: ParsableCommand {
         let progress = ProgressLine(total: resolved.iterations)
         let report: RenderReport
         do {
-            report = try renderer.render(folder: folder, job: resolved, into: output) { report in
+            report = try renderer.render(folder: folder, job: resolved, into: output, onIteration: { report in
                 progress.show(report)
                 return true
-            }
+            })
         } catch {
             if created { rmdir(output.path) }  // only if still empty: a job refused before writing leaves nothing behind
             throw error

@@ -18,8 +18,7 @@ struct DiskNeed: CustomStringConvertible {
         // scale may run Adam where the smaller ones run L-BFGS-B).
         let checkpoint = job.scales.indices.map { index in
             let values = 3 * job.scales[index].size * job.scales[index].size
-            let optimizer = index == job.scales.count - 1 ? job.topOptimizer ?? job.optimizer : job.optimizer
-            return optimizer == .adam ? 3 * 8 * values : (2 * job.history + 7) * 8 * values + 12 * values
+            return job.settings.optimizer(atScale: index) == .adam ? 3 * 8 * values : (2 * job.history + 7) * 8 * values + 12 * values
         }.max() ?? 0
         let frames = FrameCadence(every: job.frameEvery).count(iterations: job.iterations)
         let side = min(job.animationSize, job.size)

@@ -95,7 +95,7 @@ struct Config {
         maxIterations = Int(limit("max_iterations", 10_000))
         maxSize = Int(limit("max_size", 8192))
         let configuredMemory = limits["max_memory_gb"].flatMap { $0.double ?? $0.int.map(Double.init) }
-        if let configuredMemory, !(configuredMemory > 0) { throw fail("max_memory_gb", "must be positive") }
+        if let configuredMemory, !(configuredMemory > 0 && configuredMemory < 1e9) { throw fail("max_memory_gb", "must be a positive number of GB") }
         memoryBudget = MemoryBudget.bytes(configured: configuredMemory, rendersHere: slurm == nil ? jobsAtOnce : 1, slurmMemory: slurm?.memory)
         minFreeBytes = Int(limit("min_free_mb", 1024) * 1_048_576)
         maxAttempts = max(1, Int(limit("max_attempts", 3)))

@@ -15,7 +15,7 @@ public final class OutputFile {
     public func append(_ bytes: some Collection<UInt8>) throws {
         // Written from the collection's own storage where it has one: a checkpoint's arrays are
         // too large to copy on the way out.
-        if let written = try bytes.withContiguousStorageIfAvailable({ try append(UnsafeRawBufferPointer($0)) }) { return written }
+        if try bytes.withContiguousStorageIfAvailable({ try append(UnsafeRawBufferPointer($0)) }) != nil { return }
         try Array(bytes).withUnsafeBytes { try append($0) }
     }
 

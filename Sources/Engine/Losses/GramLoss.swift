@@ -39,6 +39,8 @@ public enum GramLoss {
     /// G = F Fᵀ. Each worker multiplies its share of the positions; the partial sums are added.
     public static func gram(_ features: Tensor) -> GramMatrix {
         let n = features.channels, m = features.plane
+        // A tile's core may hold no positions of a deep layer (a strip narrower than its stride).
+        guard m > 0 else { return GramMatrix(size: n, values: [Float](repeating: 0, count: n * n)) }
         let workers = m < 4096 ? 1 : Parallel.workers
         var partials = [[Float]](repeating: [Float](repeating: 0, count: n * n), count: workers)
         features.data.withUnsafeBufferPointer { f in

@@ -1,6 +1,7 @@
 // The whole objective (docs/objective.md):
 //   L = c · L_c + s · Σ_l w_l E_l + v · L_tv  [+ h · L_h, the histogram loss, when h ≠ 0]
-// evaluated with one forward pass to the deepest layer used and one backward pass.
+// evaluated with one forward pass to the deepest layer used and one backward pass (in tiles,
+// two forward passes; Tiling.swift).
 
 public struct ObjectiveSettings: Sendable, Codable, Equatable {
     public var contentLayers: [String]
@@ -163,9 +164,9 @@ public final class Objective: Sendable {
             var layerGradients: [String: Tensor] = [:]
             func accumulate(_ layer: String, _ coreGradient: Tensor, _ weight: Double) {
                 let features = pass.activations[layer]!
-                let (rows, columns) = tile.coreFeatures(poolings: network.poolings(at: layer), inExtent: true)
+                let (rows, columns) = tile.coreRanges(poolings: network.poolings(at: layer), inExtent: true)
                 var whole = coreGradient
-                if coreGradient.count != features.count {
+                if tile.core != tile.extent {
                     whole = Tensor(channels: features.channels, height: features.height, width: features.width)
                     whole.add(coreGradient, top: rows.lowerBound, left: columns.lowerBound)
                 }
@@ -173,7 +174,7 @@ public final class Objective: Sendable {
                     .add(whole, scaled: Float(weight))
             }
             for layer in settings.contentLayers {
-                let (rows, columns) = tile.coreFeatures(poolings: network.poolings(at: layer), inExtent: false)
+                let (rows, columns) = tile.coreRanges(poolings: network.poolings(at: layer), inExtent: false)
                 let (loss, coreGradient) = ContentLoss.evaluate(features: network.coreFeatures(pass, layer, tile),
                                                                 target: targets.content[layer]!.cropped(rows: rows, columns: columns))
                 content += loss

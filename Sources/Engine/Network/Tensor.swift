@@ -64,6 +64,7 @@ extension Tensor {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= height && columns.lowerBound >= 0 && columns.upperBound <= width,
                      "cropping outside a tensor")
         if rows.count == height && columns.count == width { return self }
+        if rows.isEmpty || columns.isEmpty { return Tensor(channels: channels, height: rows.count, width: columns.count) }
         return Tensor(channels: channels, height: rows.count, width: columns.count) { out in
             data.withUnsafeBufferPointer { source in
                 var o = 0

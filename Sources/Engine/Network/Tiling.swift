@@ -51,7 +51,7 @@ public struct Tiling: Sendable, Equatable {
 extension Tiling.Tile {
     /// The core's rows and columns in a layer's features `poolings` poolings down, counted in
     /// the tile's own pass (`inExtent`) or in the whole image's.
-    func coreFeatures(poolings: Int, inExtent: Bool) -> (rows: Range<Int>, columns: Range<Int>) {
+    func coreRanges(poolings: Int, inExtent: Bool) -> (rows: Range<Int>, columns: Range<Int>) {
         let (top, left) = inExtent ? (extent.y, extent.x) : (0, 0)
         return ((core.y - top) >> poolings..<(core.y + core.height - top) >> poolings,
                 (core.x - left) >> poolings..<(core.x + core.width - left) >> poolings)
@@ -59,9 +59,9 @@ extension Tiling.Tile {
 }
 
 extension VGG {
-    /// How many poolings precede `layer`'s convolution.
+    /// How many poolings precede `layer`'s convolution (the callers' layers are validated).
     func poolings(at layer: String) -> Int {
-        let index = index(of: layer) ?? 0
+        guard let index = index(of: layer) else { preconditionFailure("\(architecture.rawValue) has no layer \(layer)") }
         return blockStarts.filter { $0 <= index }.count
     }
 
@@ -79,8 +79,8 @@ extension VGG {
     }
 
     /// The tiling of a `width` × `height` image for a pass to `layers`: cores of `core` px
-    /// (rounded down to the pooling stride), or the whole image where `core` is nil or one
-    /// tile would read it all anyway.
+    /// (rounded down to the pooling stride), or the whole image where `core` is nil or the image
+    /// is no larger than one tile's extent.
     public func tiling(width: Int, height: Int, layers: [String], core: Int?) -> Tiling {
         let depth = (layers.compactMap(index(of:)).max() ?? -1) + 1
         let stride = minimumSide(forDepth: depth), halo = halo(forDepth: depth)
@@ -90,7 +90,7 @@ extension VGG {
 
     /// A layer's features at a tile's core, from the tile's pass.
     func coreFeatures(_ pass: Pass, _ layer: String, _ tile: Tiling.Tile) -> Tensor {
-        let (rows, columns) = tile.coreFeatures(poolings: poolings(at: layer), inExtent: true)
+        let (rows, columns) = tile.coreRanges(poolings: poolings(at: layer), inExtent: true)
         return pass.activations[layer]!.cropped(rows: rows, columns: columns)
     }
 
@@ -114,7 +114,7 @@ extension VGG {
             let pass = forward(image.cropped(to: tile.extent), layers: layers)
             for layer in layers {
                 let p = poolings(at: layer), channels = pass.activations[layer]!.channels
-                let (rows, columns) = tile.coreFeatures(poolings: p, inExtent: false)
+                let (rows, columns) = tile.coreRanges(poolings: p, inExtent: false)
                 features[layer, default: Tensor(channels: channels, height: image.height >> p, width: image.width >> p)]
                     .add(coreFeatures(pass, layer, tile), top: rows.lowerBound, left: columns.lowerBound)
             }

@@ -41,7 +41,7 @@ public final class VGG: Sendable {
 
     /// M at `layer` for an image of `height` × `width`: each pooling before it halves the sides.
     public func positions(at layer: String, height: Int, width: Int) -> Int {
-        let poolings = blockStarts.filter { $0 <= (index(of: layer) ?? 0) }.count
+        let poolings = poolings(at: layer)
         return (height >> poolings) * (width >> poolings)
     }
 

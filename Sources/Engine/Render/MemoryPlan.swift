@@ -1,5 +1,5 @@
 // Keeping a render within a memory budget. Memory grows with the pixels: a whole VGG pass
-// holds every layer's activations (about 2 KB a pixel to block5_conv1), the optimiser its
+// holds every layer's activations and more (about 2.4 KB a pixel to block5_conv1), the optimiser its
 // vectors (L-BFGS-B with 10 pairs about 750 bytes a pixel, Adam 96) and the render its
 // images. Before rendering, each scale gets the largest tile (Tiling.swift) that keeps the
 // estimate within the budget; the whole image where it fits in one. A render that cannot
@@ -27,48 +27,58 @@ public struct MemoryPlan: Sendable, Equatable {
     static let baseline: UInt64 = 256 << 20
 
     /// The plan for `settings` with this content and these (trimmed) styles, within `budget`
-    /// bytes (nil: no budget, every scale whole).
+    /// bytes (nil: no budget, every scale whole). The styles' passes (for their Grams) take the
+    /// same tiles as the content's, so the largest picture at a scale decides.
     public init(settings: JobSettings, network: VGG, content: RGBImage, styles: [RGBImage], budget: UInt64?) throws(JobSettings.Invalid) {
         self.budget = budget
         let layers = settings.objective.contentLayers + settings.objective.styleLayers + settings.objective.activeHistogramLayers
         let depth = settings.depth(in: network), halo = network.halo(forDepth: depth), minimumSide = network.minimumSide(forDepth: depth)
         let originals = UInt64(content.width * content.height + styles.reduce(0) { $0 + $1.width * $1.height }) * 12
+        let gigabytes = { (bytes: UInt64) in String(format: "%.1f GB", Double(bytes) / 1e9) }
         scales = []
         for (index, step) in settings.scales.enumerated() {
             let side = content.sizeForLongerSide(step.size)
             let pixels = UInt64(side.width * side.height)
-            // Each style at the scale's size, as read and as prepared for the colour mode.
-            let styleBytes = styles.reduce(0.0) { $0 + 24 * settings.styleSize(of: $1, atSize: step.size, minimumSide: minimumSide).pixels }
+            let pictures = [(Double(side.width), Double(side.height))] + styles.map { style in
+                let longer = settings.styleSize(of: style, atSize: step.size, minimumSide: minimumSide).side
+                let aspect = Double(min(style.width, style.height)) / Double(max(style.width, style.height))
+                return style.width >= style.height ? (longer, longer * aspect) : (longer * aspect, longer)
+            }
+            /// The most pixels one pass reads: of the largest picture, or of its largest tile.
+            func extent(_ core: Int?) -> UInt64 {
+                let reach = Double(core.map { $0 + 2 * halo } ?? Int.max)
+                return UInt64(pictures.map { min($0.0, reach) * min($0.1, reach) }.max()!)
+            }
             let optimizer = settings.optimizer(atScale: index)
-            let optimizerBytes = optimizer == .adam ? 96 * pixels : UInt64(3 * (88 + 16 * settings.lbfgsb.history)) * pixels
-            // Six float images of the scale's size (the content, the iterate evaluated, its
-            // gradient, the image reported, the start, the total variation's gradient), the
-            // average of iterates, and the content's targets. A 2048 px Adam render measured
-            // 171 bytes a pixel besides its tiles' passes; this counts 200.
-            let fixed = Self.baseline + originals + UInt64(styleBytes) + optimizerBytes + 72 * pixels + (settings.averageDecay > 0 ? 24 * pixels : 0)
+            let values = 3 * Int(pixels), history = settings.lbfgsb.history
+            // setulb_ indexes its work array with 32-bit Fortran integers.
+            guard optimizer == .adam || 2 * history * values + 5 * values + 11 * history * history + 8 * history <= Int(Int32.max) else {
+                throw JobSettings.Invalid(field: "size", reason: "at size \(step.size) L-BFGS-B with history \(history) needs more work space than its 32-bit indices reach; use top_optimizer = \"adam\"")
+            }
+            let optimizerBytes = optimizer == .adam ? 96 * pixels : UInt64(3 * (88 + 16 * history)) * pixels
+            // Each style at the scale's size, as read and as prepared for the colour mode; six
+            // float images of the scale's size (the content, the iterate evaluated, its gradient,
+            // the image reported, the start, the total variation's gradient), the average of
+            // iterates, and the content's targets. A 2048 px Adam render measured 171 bytes a
+            // pixel besides its tiles' passes; this counts 200.
+            let styleBytes = UInt64(pictures.dropFirst().reduce(0) { $0 + 24 * $1.0 * $1.1 })
+            let fixed = Self.baseline + originals + styleBytes + optimizerBytes + 72 * pixels + (settings.averageDecay > 0 ? 24 * pixels : 0)
                 + UInt64(network.targetFloats(layers: settings.objective.contentLayers) * 4 * Double(pixels))
-            let whole = fixed + network.passBytes(layers: layers, pixels: pixels)
-            guard let budget, whole > budget else {
-                scales.append(Scale(size: step.size, tileCore: nil, bytes: whole))
+            func bytes(_ core: Int?) -> UInt64 { fixed + network.passBytes(layers: layers, pixels: extent(core)) }
+            guard let budget, bytes(nil) > budget else {
+                scales.append(Scale(size: step.size, tileCore: nil, bytes: bytes(nil)))
                 continue
             }
-            let candidates = Self.cores.filter { $0 < max(side.width, side.height) }
-            let fitting = candidates.first { core in
-                let extent = UInt64(min(side.width, core + 2 * halo) * min(side.height, core + 2 * halo))
-                return fixed + network.passBytes(layers: layers, pixels: extent) <= budget
-            }
-            let smallest = UInt64(min(side.width, 128 + 2 * halo) * min(side.height, 128 + 2 * halo))
-            guard let core = fitting, settings.objective.activeHistogramLayers.isEmpty else {
-                let gigabytes = { (bytes: UInt64) in String(format: "%.1f GB", Double(bytes) / 1e9) }
-                if fitting != nil {
-                    throw JobSettings.Invalid(field: "histogram_weight",
-                                              reason: "the histogram loss needs the whole image's features at once: at size \(step.size) that is \(gigabytes(whole)), more than the memory budget of \(gigabytes(budget))")
-                }
+            let largest = Int(pictures.map { max($0.0, $0.1) }.max()!)
+            guard let core = Self.cores.filter({ $0 < largest }).first(where: { bytes($0) <= budget }) else {
                 throw JobSettings.Invalid(field: "size",
-                                          reason: "at size \(step.size) this render needs \(gigabytes(fixed + network.passBytes(layers: layers, pixels: smallest))) even in the smallest tiles (the optimiser \(optimizer.rawValue) alone \(gigabytes(optimizerBytes))), more than the memory budget of \(gigabytes(budget)); make it smaller, or use top_optimizer = \"adam\"")
+                                          reason: "at size \(step.size) this render needs \(gigabytes(bytes(Self.cores.last!))) even in the smallest tiles (the optimiser \(optimizer.rawValue) alone \(gigabytes(optimizerBytes))), more than the memory budget of \(gigabytes(budget)); make it smaller, or use top_optimizer = \"adam\"")
             }
-            let extent = UInt64(min(side.width, core + 2 * halo) * min(side.height, core + 2 * halo))
-            scales.append(Scale(size: step.size, tileCore: core, bytes: fixed + network.passBytes(layers: layers, pixels: extent)))
+            guard settings.objective.activeHistogramLayers.isEmpty else {
+                throw JobSettings.Invalid(field: "histogram_weight",
+                                          reason: "the histogram loss needs the whole image's features at once: at size \(step.size) that is \(gigabytes(bytes(nil))), more than the memory budget of \(gigabytes(budget))")
+            }
+            scales.append(Scale(size: step.size, tileCore: core, bytes: bytes(core)))
         }
     }
 }

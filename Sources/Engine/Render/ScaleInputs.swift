@@ -19,10 +19,11 @@ extension JobRender {
             return (image: colour.style(style.image.resized(longerSide: Int(side.rounded())), for: content), weight: style.weight)
         }
         let layers = settings.objective.styleLayers
-        let grams = styles.enumerated().map { index, style in
-            self.grams(GramRequest(style: index, width: style.image.width, height: style.image.height,
+        let tileCore = memory.scales[index].tileCore
+        let grams = styles.enumerated().map { styleIndex, style in
+            self.grams(GramRequest(style: styleIndex, width: style.image.width, height: style.image.height,
                                    contentWidth: content.width, contentHeight: content.height)) {
-                Targets.grams(of: style.image, network: network, layers: layers, tileCore: memory.scales[index].tileCore)
+                Targets.grams(of: style.image, network: network, layers: layers, tileCore: tileCore)
             }
         }
         let full = self.content.sizeForLongerSide(settings.size)

@@ -105,8 +105,10 @@ public struct StyleTransfer: Sendable {
         var evaluations = resume?.state.evaluations ?? 0
         var lastIteration = resume?.state.iteration ?? 0
         var stoppedByCaller = false
+        // The render's very first evaluation is never given up: its report (iteration 0) starts the log.
+        let isFirst = { resume == nil && position.evaluations == 0 && evaluations == 0 }
         func evaluate(_ point: [Double], _ gradient: inout [Double]) throws(EvaluationStop) -> Double {
-            guard let (terms, g) = objective.evaluate(image(point), abandon: isStopping) else { throw .abandoned }
+            guard let (terms, g) = objective.evaluate(image(point), abandon: { !isFirst() && isStopping() }) else { throw .abandoned }
             evaluations += 1
             let isStart = resume == nil && evaluations == 1
             // A weight beyond float32's range overflows the gradient while the loss may still be
