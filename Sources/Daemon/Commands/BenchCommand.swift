@@ -9,8 +9,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Prints the median seconds over the runs, the achieved GFLOP/s and the process's peak memory. With --max-memory-gb, \
         it evaluates the default objective (content and style losses to block5_conv1, the clean recipe) on a random image of \
-        --size px a side, in the tiles a render within that budget would use (Adam's memory planned for: a print render's top \
-        scale), and times every run (an evaluation allocates afresh each time, as in a render); a large budget gives the whole-image path.
+        --size px a side, with a 512 px style (its size does not change an evaluation's cost), in the tiles a render within that \
+        budget would use (Adam's memory planned for: a print render's top scale), and times every run (an evaluation allocates \
+        afresh each time, as in a render); a large budget gives the whole-image path.
         """
     )
 
@@ -69,7 +70,7 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// The default objective for a `size`² content and a style of the same size, planned within `budget`.
+    /// The default objective for a `size`² content and a 512 px style, planned within `budget`.
     static func objective(weights: VGGWeights, algorithm: ConvolutionAlgorithm, size: Int,
                           budget: UInt64) throws -> (Objective, MemoryPlan.Scale) {
         typealias Defaults = JobSettings.Defaults
@@ -80,7 +81,7 @@ struct BenchCommand: ParsableCommand {
                                    pooling: recipe.pooling, edges: recipe.edges, styleScale: 1, optimizer: .adam, lbfgsb: LBFGSB(), adam: Adam(),
                                    preserveColors: .none, frames: FrameCadence(every: 0))
         let network = VGG(weights: weights, pooling: settings.pooling, edges: settings.edges, algorithm: algorithm)
-        let content = StyleTransfer.noise(width: size, height: size, seed: 2), style = StyleTransfer.noise(width: size, height: size, seed: 3)
+        let content = StyleTransfer.noise(width: size, height: size, seed: 2), style = StyleTransfer.noise(width: 512, height: 512, seed: 3)
         let plan: MemoryPlan
         do { plan = try MemoryPlan(settings: settings, network: network, content: content, styles: [style], budget: budget) } catch {
             throw ValidationError("\(error.field): \(error.reason)")
