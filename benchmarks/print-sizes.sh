@@ -13,12 +13,12 @@ scripts/install-deps python3
 swift build -c release --product styled
 styled=.build/release/styled
 "$styled" model fetch
-available=$(awk '/MemAvailable/ { print $2 * 1024 }' /proc/meminfo)
+available=$(awk '/MemAvailable/ { printf "%d", $2 * 1024 }' /proc/meminfo)
 records=$(mktemp)
 trap 'rm -f "$records"' EXIT
 for case in "${cases[@]}"; do
     size=${case%%:*} budget=${case#*:}
-    runs=$([ "$size" -le 2048 ] && echo 2 || echo 1)
+    runs=$([ "$size" -le 1024 ] && echo 2 || echo 1)
     if [ $((size * size * 2600)) -lt "$available" ]; then
         "$styled" bench --size "$size" --runs "$runs" --max-memory-gb 1000 --json | tee -a "$records"
     fi

@@ -1,9 +1,8 @@
-import Foundation
+import Glibc
 
-/// The process's peak resident memory (VmHWM), in bytes.
+/// The process's peak resident memory in bytes: getrusage's ru_maxrss (kilobytes on Linux),
+/// the figure wait4 gives the parent.
 func peakMemoryBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else { return 0 }
-    return kilobytes * 1024
+    var usage = rusage()
+    return getrusage(RUSAGE_SELF.rawValue, &usage) == 0 ? usage.ru_maxrss * 1024 : 0
 }
