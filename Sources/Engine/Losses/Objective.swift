@@ -37,6 +37,9 @@ public struct ObjectiveSettings: Sendable, Codable, Equatable {
     /// The histogram layers in use: none when h = 0.
     public var activeHistogramLayers: [String] { histogramWeight == 0 ? [] : histogramLayers }
 
+    /// Every layer a loss reads: what a forward pass must reach.
+    public var layers: [String] { contentLayers + styleLayers + activeHistogramLayers }
+
     public var resolvedStyleLayerWeights: [Double] {
         styleLayerWeights ?? Array(repeating: 1 / Double(max(1, styleLayers.count)), count: styleLayers.count)
     }
@@ -93,7 +96,7 @@ public final class Objective: Sendable {
     public let tileCore: Int?
 
     public init(network: VGG, settings: ObjectiveSettings, targets: Targets, tileCore: Int? = nil) {
-        for layer in settings.contentLayers + settings.styleLayers + settings.activeHistogramLayers {
+        for layer in settings.layers {
             precondition(network.index(of: layer) != nil, "\(network.architecture.rawValue) has no layer \(layer)")
         }
         self.network = network
@@ -104,8 +107,7 @@ public final class Objective: Sendable {
 
     /// The tiling an image of this size is evaluated in.
     public func tiling(width: Int, height: Int) -> Tiling {
-        network.tiling(width: width, height: height, layers: settings.contentLayers + settings.styleLayers + settings.activeHistogramLayers,
-                       core: tileCore)
+        network.tiling(width: width, height: height, layers: settings.layers, core: tileCore)
     }
 
     /// The loss terms at `image` and the gradient of the total with respect to it. The
@@ -126,7 +128,7 @@ public final class Objective: Sendable {
         let tiling = tiling(width: image.width, height: image.height)
         let histogramLayers = settings.activeHistogramLayers
         precondition(histogramLayers.isEmpty || tiling.isWhole, "the histogram loss needs the whole image's features")
-        let layers = settings.contentLayers + settings.styleLayers + histogramLayers
+        let layers = settings.layers
         func pass(_ tile: Tiling.Tile) -> VGG.Pass { network.forward(image.cropped(to: tile.extent), layers: layers) }
 
         // Pass 1: the style layers' sums, then each layer's loss and its gradient's rule.
@@ -165,13 +167,8 @@ public final class Objective: Sendable {
             func accumulate(_ layer: String, _ coreGradient: Tensor, _ weight: Double) {
                 let features = pass.activations[layer]!
                 let (rows, columns) = tile.coreRanges(poolings: network.poolings(at: layer), inExtent: true)
-                var whole = coreGradient
-                if tile.core != tile.extent {
-                    whole = Tensor(channels: features.channels, height: features.height, width: features.width)
-                    whole.add(coreGradient, top: rows.lowerBound, left: columns.lowerBound)
-                }
                 layerGradients[layer, default: Tensor(channels: features.channels, height: features.height, width: features.width)]
-                    .add(whole, scaled: Float(weight))
+                    .add(coreGradient, scaled: Float(weight), top: rows.lowerBound, left: columns.lowerBound)
             }
             for layer in settings.contentLayers {
                 let (rows, columns) = tile.coreRanges(poolings: network.poolings(at: layer), inExtent: false)

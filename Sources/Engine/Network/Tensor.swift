@@ -79,17 +79,19 @@ extension Tensor {
         }
     }
 
-    /// self[c, top + y, left + x] += part[c, y, x]: `part` added in at that place.
-    public mutating func add(_ part: Tensor, top: Int, left: Int) {
+    /// self[c, top + y, left + x] += factor · part[c, y, x]: `part` added in at that place
+    /// (all of self in parallel, where the part covers it).
+    public mutating func add(_ part: Tensor, scaled factor: Float = 1, top: Int, left: Int) {
         precondition(part.channels == channels && top >= 0 && left >= 0 && top + part.height <= height && left + part.width <= width,
                      "adding a part outside a tensor")
+        if part.count == count { return add(part, scaled: factor) }
         let (h, w) = (height, width)
         data.withUnsafeMutableBufferPointer { target in
             part.data.withUnsafeBufferPointer { source in
                 for c in 0..<part.channels {
                     for y in 0..<part.height {
                         let to = (c * h + top + y) * w + left, from = (c * part.height + y) * part.width
-                        for x in 0..<part.width { target[to + x] += source[from + x] }
+                        for x in 0..<part.width { target[to + x] += factor * source[from + x] }
                     }
                 }
             }

@@ -59,6 +59,9 @@ extension Tiling.Tile {
 }
 
 extension VGG {
+    /// How many of the network's layers a pass to `layers` runs through.
+    func depth(reaching layers: [String]) -> Int { (layers.compactMap(index(of:)).max() ?? -1) + 1 }
+
     /// How many poolings precede `layer`'s convolution (the callers' layers are validated).
     func poolings(at layer: String) -> Int {
         guard let index = index(of: layer) else { preconditionFailure("\(architecture.rawValue) has no layer \(layer)") }
@@ -82,7 +85,7 @@ extension VGG {
     /// (rounded down to the pooling stride), or the whole image where `core` is nil or the image
     /// is no larger than one tile's extent.
     public func tiling(width: Int, height: Int, layers: [String], core: Int?) -> Tiling {
-        let depth = (layers.compactMap(index(of:)).max() ?? -1) + 1
+        let depth = depth(reaching: layers)
         let stride = minimumSide(forDepth: depth), halo = halo(forDepth: depth)
         guard let core, max(width, height) > core + 2 * halo else { return Tiling(width: width, height: height) }
         return Tiling(width: width, height: height, core: max(stride, core / stride * stride), halo: halo)

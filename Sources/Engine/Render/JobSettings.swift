@@ -101,7 +101,7 @@ extension JobSettings {
 
     /// How many of the network's layers the objective runs through, histogram layers too.
     func depth(in network: VGG) -> Int {
-        ((objective.contentLayers + objective.styleLayers + objective.activeHistogramLayers).compactMap(network.index(of:)).max() ?? -1) + 1
+        network.depth(reaching: objective.layers)
     }
 
     /// A style's longer side at a scale: `styleScale` × the scale's, but no less than gives its

@@ -31,7 +31,7 @@ public struct MemoryPlan: Sendable, Equatable {
     /// same tiles as the content's, so the largest picture at a scale decides.
     public init(settings: JobSettings, network: VGG, content: RGBImage, styles: [RGBImage], budget: UInt64?) throws(JobSettings.Invalid) {
         self.budget = budget
-        let layers = settings.objective.contentLayers + settings.objective.styleLayers + settings.objective.activeHistogramLayers
+        let layers = settings.objective.layers
         let depth = settings.depth(in: network), halo = network.halo(forDepth: depth), minimumSide = network.minimumSide(forDepth: depth)
         let originals = UInt64(content.width * content.height + styles.reduce(0) { $0 + $1.width * $1.height }) * 12
         let gigabytes = { (bytes: UInt64) in String(format: "%.1f GB", Double(bytes) / 1e9) }
@@ -95,7 +95,7 @@ extension VGG {
     /// float32. To block5_conv1 that is 2.6 KB a pixel, where 2.44 KB was measured (`styled
     /// bench --max-memory-gb`, the growth of the peak from 512 to 1024 px).
     func passBytes(layers: [String], pixels: UInt64) -> UInt64 {
-        let depth = (layers.compactMap(index(of:)).max() ?? -1) + 1
+        let depth = depth(reaching: layers)
         let kept = targetFloats(layers: Array(layerNames.prefix(depth)))
         let largest = layerNames.prefix(depth).map { targetFloats(layers: [$0]) }.max() ?? 0
         return UInt64((kept + 6 * largest) * 4 * Double(pixels))
