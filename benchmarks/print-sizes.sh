@@ -13,13 +13,14 @@ scripts/install-deps python3
 swift build -c release --product styled
 styled=.build/release/styled
 "$styled" model fetch
-available=$(awk '/MemAvailable/ { printf "%d", $2 * 1024 }' /proc/meminfo)
+# In kB, as /proc/meminfo gives it: mawk's printf %d stops at 2^31 - 1, so bytes would not do.
+available_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
 records=$(mktemp)
 trap 'rm -f "$records"' EXIT
 for case in "${cases[@]}"; do
     size=${case%%:*} budget=${case#*:}
     runs=$([ "$size" -le 1024 ] && echo 2 || echo 1)
-    if [ $((size * size * 2600)) -lt "$available" ]; then
+    if [ $((size * size * 2600 / 1024)) -lt "$available_kb" ]; then
         "$styled" bench --size "$size" --runs "$runs" --max-memory-gb 1000 --json | tee -a "$records"
     fi
     "$styled" bench --size "$size" --runs "$runs" --max-memory-gb "$budget" --json | tee -a "$records"
