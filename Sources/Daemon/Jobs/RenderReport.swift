@@ -68,7 +68,8 @@ struct RenderReport: Codable {
 
     /// How the render kept to its memory budget: each scale's tiles and expected bytes
     /// (Engine's `MemoryPlan`), the peak resident memory of the process that rendered it (its
-    /// VmHWM, at the end: a daemon's covers its other jobs too) and the largest checkpoint written.
+    /// ru_maxrss, after the outputs are written: a daemon's covers its other jobs too) and the
+    /// largest checkpoint written.
     struct Memory: Codable {
         var budgetBytes: UInt64?
         var scales: [MemoryPlan.Scale]
