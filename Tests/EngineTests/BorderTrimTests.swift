@@ -73,6 +73,32 @@ typealias FrameWidths = (top: Int, right: Int, bottom: Int, left: Int)
         }
     }
 
+    /// The same, crooked, as along the bottom of the examples' 512 px copy of The Starry Night:
+    /// the lid's inner edge wanders between 4 and 7 px along each side, and a 3 px grainy canvas
+    /// strip follows it, so the strip's first lines cross lid, canvas and paint and are rougher
+    /// than the paint. It still goes: the cut takes at least every line that holds no paint (7 px)
+    /// and at most one line past the strip's widest reach (10 px).
+    @Test(arguments: ["starry", "graf1", "chelsea"])
+    func aCrookedCanvasStripGoesWithItsBorder(interior name: String) throws {
+        var image = try interior(name)
+        var generator = SeededGenerator(seed: 91)
+        let lid = { (along: Int) in 4 + Int((1.5 * (1 + sin(Double(along) / 7))).rounded()) }
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let sides = [(y, x), (image.height - 1 - y, x), (x, y), (image.width - 1 - x, y)]  // (depth, position along)
+                let grain = Float.random(in: -12...12, using: &generator)
+                if sides.contains(where: { $0.0 < lid($0.1) }) {
+                    for c in 0..<3 { image.pixels[c, y, x] = 0 }
+                } else if sides.contains(where: { $0.0 < lid($0.1) + 3 }) {
+                    for (c, value) in [Float(222), 208, 180].enumerated() { image.pixels[c, y, x] = value + grain }
+                }
+            }
+        }
+        let box = BorderTrim.detect(image)
+        let cut = [box.y, image.width - box.x - box.width, image.height - box.y - box.height, box.x]
+        #expect(cut.allSatisfy { (7...11).contains($0) }, "\(name): cut \(cut) (top, right, bottom, left)")
+    }
+
     /// A crooked scan: a dark border 4 px wide on each side, except that the painting sits askew
     /// at the top, where the border widens steadily from 4 px at the left to `widest` at the right.
     /// All of it goes: the box must drop every line the border reaches into.

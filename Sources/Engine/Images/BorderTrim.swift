@@ -102,15 +102,17 @@ public enum BorderTrim {
         // A scan often shows a strip of bare canvas or paper between the scanner's dark lid and
         // the paint, bright and crooked, so neither flat nor of the border's colour: lines past
         // the ramp that stand further from the border's colour than the painting beyond them
-        // (by 40 levels) and are smoother than it go too. Once such a strip has begun, lines that
-        // still stand apart go with it even where they are not smoother (a crooked strip crosses
-        // them), as does a single line between two of them.
+        // (by 40 levels) go too, if they are smoother than it or touch the ramp (a crooked
+        // strip's first lines cross lid, canvas and paint, so they are not smoother). Once such
+        // a strip has begun, lines that still stand apart go with it even where they are not
+        // smoother (a crooked strip crosses them), as does a single line between two of them.
         // The strip may begin within the ramp, so the search starts where the flat run ends.
         var line = run, misses = 0, inStrip = false
         while line < limit, line + 9 <= n, misses < 2 {
             let beyond = line + 3..<line + 9
-            let apart = fromBorder[line] > median(fromBorder[beyond]) + 40
-            if apart && (inStrip || lines.middleSpread[line] < 0.75 * median(lines.middleSpread[beyond])) {
+            let apart = fromBorder[line] - median(fromBorder[beyond])
+            let smoother = lines.middleSpread[line] < 0.75 * median(lines.middleSpread[beyond])
+            if apart > 40 && (inStrip || smoother || line <= cut) {
                 (cut, misses, inStrip) = (max(cut, line + 1), 0, true)
             } else if inStrip || line >= cut {
                 misses += 1
