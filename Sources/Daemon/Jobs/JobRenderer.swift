@@ -41,6 +41,7 @@ struct JobRenderer {
     func render(folder: JobFolder, job: ResolvedJob, into output: URL, overrides: [String]? = nil,
                 resume: SavedRender? = nil, checkpoints: Checkpoints? = nil, isStopping: () -> Bool = { false },
                 onIteration: (IterationReport) -> Bool = { _ in true }) throws -> RenderReport {
+        defer { Allocator.returnFreedMemory() }
         let began = Date()
         // The inputs are checked before the model is loaded, so that a bad job fails fast.
         let content = try readImage(folder: folder, name: job.content, field: "content")
