@@ -58,15 +58,15 @@ struct BenchCommand: ParsableCommand {
             record.merge(["what": "pass", "layer": layer,
                           "gflops": 2 * network.forwardFLOPs(to: layer, height: size, width: size) / median / 1e9]) { $1 }
         }
-        record.merge(["median_seconds": median, "peak_memory_bytes": peakMemoryBytes()]) { $1 }
+        record.merge(["median_seconds": median, "peak_memory_bytes": peakMemoryBytes(), "blas_kernels": BLAS.kernels]) { $1 }
         if json {
             print(String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self))
         } else {
             let detail = record["what"] as? String == "pass"
                 ? String(format: "forward+backward to %@: %.1f GFLOP/s", layer, record["gflops"] as? Double ?? 0)
                 : "whole evaluation, \(record["tiles"] ?? 1) tile(s) of core \(record["tile_core"] ?? 0) px (0: whole)"
-            print(String(format: "%@ (%@) %d×%d %@: median %.3f s over %d runs, peak memory %.0f MB (%d threads)",
-                         model, convolution, size, size, detail, median, runs, Double(peakMemoryBytes()) / 1e6, Parallel.workers))
+            print(String(format: "%@ (%@) %d×%d %@: median %.3f s over %d runs, peak memory %.0f MB (%d threads, OpenBLAS %@ kernels)",
+                         model, convolution, size, size, detail, median, runs, Double(peakMemoryBytes()) / 1e6, Parallel.workers, BLAS.kernels))
         }
     }
 

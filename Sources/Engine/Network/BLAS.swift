@@ -1,7 +1,11 @@
 import COpenBLAS
 
 /// The OpenBLAS (and its LAPACK) calls the engine makes, over Swift buffers.
-enum BLAS {
+public enum BLAS {
+    /// The kernels OpenBLAS chose for this CPU when it was loaded: "Haswell", "SkylakeX", …, or
+    /// "Prescott" (its SSE3 kernels) for a processor its version does not know.
+    public static var kernels: String { String(cString: openblas_get_corename()) }
+
     /// C[m×n] = alpha · op(A) · B[k×n] + beta · C, row-major, with leading dimensions given;
     /// op(A) is A[m×k], or Aᵀ of A[k×m] if `transposeA`; likewise op(B).
     static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1,
