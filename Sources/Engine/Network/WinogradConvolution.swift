@@ -62,20 +62,20 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         let tileRows = (height + n - 1) / n, tileColumns = (width + n - 1) / n
         let rowsPerBand = max(1, min((tileRows + Parallel.workers - 1) / Parallel.workers, bandTiles / tileColumns))
         let bands = (tileRows + rowsPerBand - 1) / rowsPerBand
-        let capacity = rowsPerBand * tileColumns
+        let capacity = rowsPerBand * tileColumns, uStride = T.pointStride(outputChannels * channels)
         transformed.withUnsafeBufferPointer { u in
             Parallel.run { worker in
-                let v = UnsafeMutablePointer<Float>.allocate(capacity: points * channels * capacity)
-                let m = UnsafeMutablePointer<Float>.allocate(capacity: points * outputChannels * capacity)
+                let v = UnsafeMutablePointer<Float>.allocate(capacity: points * T.pointStride(channels * capacity))
+                let m = UnsafeMutablePointer<Float>.allocate(capacity: points * T.pointStride(outputChannels * capacity))
                 defer { v.deallocate(); m.deallocate() }
                 for band in stride(from: worker, to: bands, by: Parallel.workers) {
                     let band = WinogradBand(firstTileRow: band * rowsPerBand, tileRows: min(rowsPerBand, tileRows - band * rowsPerBand),
                                             tileColumns: tileColumns, height: height, width: width)
                     T.transformInput(input, channels: channels, band: band, into: v)
+                    let vStride = T.pointStride(channels * band.tiles), mStride = T.pointStride(outputChannels * band.tiles)
                     for xi in 0..<points {
-                        BLAS.sgemm(m: outputChannels, n: band.tiles, k: channels, a: u.baseAddress! + xi * outputChannels * channels,
-                                   lda: channels, b: v + xi * channels * band.tiles, ldb: band.tiles, beta: 0,
-                                   c: m + xi * outputChannels * band.tiles, ldc: band.tiles)
+                        BLAS.sgemm(m: outputChannels, n: band.tiles, k: channels, a: u.baseAddress! + xi * uStride, lda: channels,
+                                   b: v + xi * vStride, ldb: band.tiles, beta: 0, c: m + xi * mStride, ldc: band.tiles)
                     }
                     T.transformOutput(m, outputChannels: outputChannels, band: band, epilogue: epilogue, into: output)
                 }
@@ -92,7 +92,8 @@ struct WinogradBand {
 }
 
 /// One F(n×n, 3×3). Transformed values are stored point-major: point ξ = (n+2)·i + j of tile t in
-/// channel c at [ξ][c][t], so that each point's values form one GEMM operand.
+/// channel c at [ξ][c][t], so that each point's values form one GEMM operand; the points are
+/// `pointStride` apart.
 protocol WinogradTransform {
     /// n: the outputs a tile gives per side; its input tile is n + 2 a side.
     static var outputTile: Int { get }
@@ -106,9 +107,17 @@ protocol WinogradTransform {
 }
 
 extension WinogradTransform {
+    /// Where point ξ + 1's values start after point ξ's `count`: past them, at an odd number of
+    /// cache lines, so that a tile's points (written and read together) do not all fall in one
+    /// cache set, as they do a power of two apart (a 512-channel layer at 32×32 took 1.6× as long).
+    static func pointStride(_ count: Int) -> Int {
+        let lines = (count + 15) / 16
+        return (lines | 1) * 16
+    }
+
     /// For each channel and tile row of the band: the tile row's n + 2 input rows, copied into rows
     /// of `padded` values with the image's column x at x + 1 and zeros outside the image, so that
-    /// the loop over tiles has no edge tests; then `body(rows, padded, tileRow, target)` with
+    /// the loop over tiles has no edge tests; then `body(rows, padded, target)` with
     /// `target` at V[0][c][tile row's first tile].
     static func forEachInputRow(_ input: UnsafePointer<Float>, channels: Int, band: WinogradBand, into v: UnsafeMutablePointer<Float>,
                                 _ body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void) {

@@ -5,8 +5,8 @@ enum WinogradF2: WinogradTransform {
 
     /// G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
     static func transformKernel(_ kernel: UnsafePointer<Float>, outputChannels: Int, channels: Int) -> [Float] {
-        let pairs = outputChannels * channels
-        return [Float](unsafeUninitializedCapacity: 16 * pairs) { u, count in
+        let pairs = outputChannels * channels, stride = pointStride(pairs)
+        return [Float](unsafeUninitializedCapacity: 16 * stride) { u, count in
             for pair in 0..<pairs {
                 let g = kernel + pair * 9
                 // G g, row by row (4 × 3).
@@ -14,30 +14,30 @@ enum WinogradF2: WinogradTransform {
                 let a01 = g[1], a11 = (g[1] + g[4] + g[7]) * 0.5, a21 = (g[1] - g[4] + g[7]) * 0.5, a31 = g[7]
                 let a02 = g[2], a12 = (g[2] + g[5] + g[8]) * 0.5, a22 = (g[2] - g[5] + g[8]) * 0.5, a32 = g[8]
                 // (G g) Gᵀ (4 × 4).
-                u[(0) * pairs + pair] = a00
-                u[(1) * pairs + pair] = (a00 + a01 + a02) * 0.5
-                u[(2) * pairs + pair] = (a00 - a01 + a02) * 0.5
-                u[(3) * pairs + pair] = a02
-                u[(4) * pairs + pair] = a10
-                u[(5) * pairs + pair] = (a10 + a11 + a12) * 0.5
-                u[(6) * pairs + pair] = (a10 - a11 + a12) * 0.5
-                u[(7) * pairs + pair] = a12
-                u[(8) * pairs + pair] = a20
-                u[(9) * pairs + pair] = (a20 + a21 + a22) * 0.5
-                u[(10) * pairs + pair] = (a20 - a21 + a22) * 0.5
-                u[(11) * pairs + pair] = a22
-                u[(12) * pairs + pair] = a30
-                u[(13) * pairs + pair] = (a30 + a31 + a32) * 0.5
-                u[(14) * pairs + pair] = (a30 - a31 + a32) * 0.5
-                u[(15) * pairs + pair] = a32
+                u[0 * stride + pair] = a00
+                u[1 * stride + pair] = (a00 + a01 + a02) * 0.5
+                u[2 * stride + pair] = (a00 - a01 + a02) * 0.5
+                u[3 * stride + pair] = a02
+                u[4 * stride + pair] = a10
+                u[5 * stride + pair] = (a10 + a11 + a12) * 0.5
+                u[6 * stride + pair] = (a10 - a11 + a12) * 0.5
+                u[7 * stride + pair] = a12
+                u[8 * stride + pair] = a20
+                u[9 * stride + pair] = (a20 + a21 + a22) * 0.5
+                u[10 * stride + pair] = (a20 - a21 + a22) * 0.5
+                u[11 * stride + pair] = a22
+                u[12 * stride + pair] = a30
+                u[13 * stride + pair] = (a30 + a31 + a32) * 0.5
+                u[14 * stride + pair] = (a30 - a31 + a32) * 0.5
+                u[15 * stride + pair] = a32
             }
-            count = 16 * pairs
+            count = 16 * stride
         }
     }
 
     /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]].
     static func transformInput(_ input: UnsafePointer<Float>, channels: Int, band: WinogradBand, into v: UnsafeMutablePointer<Float>) {
-        let stride = channels * band.tiles
+        let stride = pointStride(channels * band.tiles)
         forEachInputRow(input, channels: channels, band: band, into: v) { rows, padded, base in
             let r0 = rows, r1 = rows + padded, r2 = rows + 2 * padded, r3 = rows + 3 * padded
             for tx in 0..<band.tileColumns {
@@ -75,7 +75,7 @@ enum WinogradF2: WinogradTransform {
     /// Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].
     static func transformOutput(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
                                 into output: UnsafeMutablePointer<Float>) {
-        let stride = outputChannels * band.tiles
+        let stride = pointStride(outputChannels * band.tiles)
         forEachOutputRow(m, outputChannels: outputChannels, band: band, epilogue: epilogue, into: output) { rows, padded, base, bias, floor in
             let upper = rows, lower = rows + padded
             for tx in 0..<band.tileColumns {
