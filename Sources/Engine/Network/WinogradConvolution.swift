@@ -10,8 +10,8 @@
 // where Winograd's many small GEMMs would not pay.
 
 public struct WinogradConvolution: ConvolutionAlgorithm {
-    /// The output tile: F(2×2, 3×3).
-    public enum Tile: Sendable { case f2x2 }
+    /// The output tile: F(2×2, 3×3) or F(4×4, 3×3).
+    public enum Tile: Sendable { case f2x2, f4x4 }
 
     public var tile: Tile
     /// Tiles per band: enough columns for the GEMMs, little enough to stay in cache.
@@ -20,9 +20,10 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
     /// Below this many input (forward) or output (backward) channels, use `fallback`.
     public var minimumChannels: Int
 
+    /// `bandTiles` defaults to about the same band memory for either tile (36 × 128 ≈ 16 × 256 values a channel).
     public init(tile: Tile = .f2x2, bandTiles: Int? = nil, fallback: GEMMConvolution = GEMMConvolution(), minimumChannels: Int = 16) {
         self.tile = tile
-        self.bandTiles = bandTiles ?? 256
+        self.bandTiles = bandTiles ?? (tile == .f2x2 ? 256 : 128)
         self.fallback = fallback
         self.minimumChannels = minimumChannels
     }
@@ -50,6 +51,8 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         }
         switch tile {
         case .f2x2: run(WinogradF2.self, input: input, channels: channels, height: height, width: width, kernel: kernel,
+                        outputChannels: outputChannels, output: output, epilogue: epilogue)
+        case .f4x4: run(WinogradF4.self, input: input, channels: channels, height: height, width: width, kernel: kernel,
                         outputChannels: outputChannels, output: output, epilogue: epilogue)
         }
     }
