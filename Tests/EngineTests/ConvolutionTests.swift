@@ -29,6 +29,7 @@ import Testing
     static let algorithms: [(String, ConvolutionAlgorithm)] = [
         ("gemm", GEMMConvolution(bandColumns: 16)),
         ("winograd", WinogradConvolution(bandTiles: 8, minimumChannels: 1)),
+        ("winograd4", WinogradConvolution(tile: .f4x4, bandTiles: 8, minimumChannels: 1)),
     ]
 
     @Test(arguments: shapes, algorithms.map(\.0))

@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The deepest layer evaluated.") var layer = "block5_conv1"
     @Option(help: "How many timed runs (after one warm-up, for the pass).") var runs = 5
     @Option(help: "Cores to use (default: all).") var threads: Int?
-    @Option(help: "The convolution algorithm: winograd or gemm (im2col).") var convolution = "winograd"
+    @Option(help: "The convolution algorithm: winograd (F(2×2, 3×3)), winograd4 (F(4×4, 3×3)) or gemm (im2col).") var convolution = "winograd"
     @Option(help: "Time a whole evaluation of the objective within this memory budget, in GB (tiled where it needs to be).")
     var maxMemoryGb: Double?
     @Flag(help: "Print one JSON object instead of text.") var json = false
@@ -32,7 +32,8 @@ struct BenchCommand: ParsableCommand {
         let algorithm: ConvolutionAlgorithm = switch convolution {
         case "gemm": GEMMConvolution()
         case "winograd": WinogradConvolution()
-        default: throw ValidationError("--convolution is winograd or gemm")
+        case "winograd4": WinogradConvolution(tile: .f4x4)
+        default: throw ValidationError("--convolution is winograd, winograd4 or gemm")
         }
         let weights = try location.store.load(model)
         let image = StyleTransfer.noise(width: size, height: size, seed: 1)
