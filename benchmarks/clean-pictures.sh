@@ -46,6 +46,7 @@ done
 status=0
 for name in "${jobs[@]}"; do
     content=$(sed -n 's/^content = "\(.*\)"/\1/p' "examples/recipes/$name/job.toml")
+    style=$(sed -n 's/^style = "\(.*\)"/\1/p' "examples/recipes/$name/job.toml")
     default=$out/outbox/$name-default-$stamp cropped=$out/outbox/$name-cropped-$stamp
     [ -n "${hand[$style]:-}" ] || cropped=$default
     results=()

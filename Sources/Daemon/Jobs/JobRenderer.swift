@@ -73,8 +73,9 @@ struct JobRenderer {
         var outputs = try RenderOutputs(folder: output, job: job, limits: environment.limits, resume: resume)
         var writeError: Error?
         var checkpointBytes: Int?
+        // A finished scale's memory goes back to the kernel: the plan counts one scale at a time.
         let outcome = render.run(resume: resume?.checkpoint, wantsCheckpoint: checkpoints?.wanted ?? { _ in false },
-                                 isStopping: isStopping) { report in
+                                 isStopping: isStopping, betweenScales: Allocator.returnFreedMemory) { report in
             do {
                 try outputs.add(report)
                 if let checkpoint = report.checkpoint {

@@ -1,3 +1,4 @@
+import CSystem
 import Engine
 import Foundation
 
@@ -6,36 +7,49 @@ import Foundation
 /// family 6 model 207, among them) and falls back to its SSE3 ("Prescott") kernels, which run
 /// the convolutions' sgemm about 2.5× slower than its AVX-512 ones. Its one way to be told is
 /// OPENBLAS_CORETYPE, read as it loads, so a process that finds such a fallback on a CPU with
-/// AVX2 or AVX-512 sets it and executes itself again, once, before any thread starts (the
-/// process ID, and so systemd's view of the service, stays the same). A value the user set
-/// is left alone.
+/// AVX2 or AVX-512 sets it and executes itself again, once, before it does anything else (the
+/// process ID, and so systemd's view of the service, stays the same). The variable is then
+/// removed again, so that what this process starts (a Slurm worker on another machine) chooses
+/// for its own CPU. A value the user set stands.
 public enum BLASKernels {
     /// Kernels at least as good as the best choice below, for the CPUs that have them.
-    static let adequate: Set<String> = ["Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"]
+    static let adequate: Set<String> = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
+    /// Marks OPENBLAS_CORETYPE as styled's own choice, for the program it executes.
+    static let marker = "STYLED_CHOSE_OPENBLAS_CORETYPE"
 
-    /// The OPENBLAS_CORETYPE for a CPU with these /proc/cpuinfo flags when OpenBLAS chose
-    /// `chosen`, or nil to keep its choice.
-    static func better(than chosen: String, flags: Set<String>) -> String? {
-        guard !adequate.contains(chosen) else { return nil }
-        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) { return "SkylakeX" }
-        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
-        return nil
+    /// What the CPU offers that OpenBLAS has kernels for.
+    enum Features { case avx512, avx2, older }
+
+    static func cpuFeatures() -> Features {
+        styled_cpu_has_avx512() != 0 ? .avx512 : styled_cpu_has_avx2() != 0 ? .avx2 : .older
     }
 
-    /// The flags of the first processor in /proc/cpuinfo (empty if it cannot be read).
-    static func cpuFlags() -> Set<String> {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return [] }
-        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    /// The OPENBLAS_CORETYPE for a CPU with `features` when OpenBLAS chose `chosen`, or nil to
+    /// keep its choice.
+    static func better(than chosen: String, features: Features) -> String? {
+        guard !adequate.contains(chosen.lowercased()) else { return nil }
+        return switch features {
+        case .avx512: "SkylakeX"
+        case .avx2: "Haswell"
+        case .older: nil
+        }
     }
 
-    /// Executes this program again with better kernels if OpenBLAS fell back on weaker ones;
-    /// returns if there is nothing better, the user chose, or the exec failed.
+    /// Executes this program again with better kernels if OpenBLAS fell back on weaker ones
+    /// (and can be told: a DYNAMIC_ARCH build); returns if there is nothing better, the user
+    /// chose, the exec failed, or this is the program executed again.
     public static func useTheBestForThisCPU() {
-        guard getenv("OPENBLAS_CORETYPE") == nil, let kernels = better(than: BLAS.kernels, flags: cpuFlags()) else { return }
+        if getenv(marker) != nil {  // OpenBLAS has read it as it loaded
+            unsetenv("OPENBLAS_CORETYPE")
+            unsetenv(marker)
+            return
+        }
+        guard getenv("OPENBLAS_CORETYPE") == nil, BLAS.configuration.contains("DYNAMIC_ARCH"),
+              let kernels = better(than: BLAS.kernels, features: cpuFeatures()) else { return }
         setenv("OPENBLAS_CORETYPE", kernels, 1)
+        setenv(marker, "1", 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         unsetenv("OPENBLAS_CORETYPE")  // the exec failed: go on as loaded
+        unsetenv(marker)
     }
 }

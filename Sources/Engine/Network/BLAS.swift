@@ -5,6 +5,8 @@ public enum BLAS {
     /// The kernels OpenBLAS chose for this CPU when it was loaded: "Haswell", "SkylakeX", …, or
     /// "Prescott" (its SSE3 kernels) for a processor its version does not know.
     public static var kernels: String { String(cString: openblas_get_corename()) }
+    /// How OpenBLAS was built ("OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY …").
+    public static var configuration: String { String(cString: openblas_get_config()) }
 
     /// C[m×n] = alpha · op(A) · B[k×n] + beta · C, row-major, with leading dimensions given;
     /// op(A) is A[m×k], or Aᵀ of A[k×m] if `transposeA`; likewise op(B).

@@ -79,8 +79,9 @@ public struct JobRender {
     /// that report carries a checkpoint. A loss that overflows stops the render at once
     /// (`StopReason.nonFiniteLoss`, the iteration counted over the render). Once `isStopping`
     /// is true, an evaluation in tiles is given up and the render ends `cancelled`.
+    /// `betweenScales` runs after a scale's memory is freed and before the next one's is taken.
     public func run(resume: RenderCheckpoint? = nil, wantsCheckpoint: (Int) -> Bool = { _ in false }, isStopping: () -> Bool = { false },
-                    onIteration: (IterationReport) -> Bool) -> Outcome {
+                    betweenScales: () -> Void = {}, onIteration: (IterationReport) -> Bool) -> Outcome {
         let began = DispatchTime.now()
         let resume = resume.flatMap { canResume(from: $0) ? $0 : nil }
         func seconds() -> Double { (resume?.seconds ?? 0) + Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9 }
@@ -89,6 +90,7 @@ public struct JobRender {
         var previous: RGBImage?
         var outcome: Outcome?
         for scale in settings.scales.indices where scale >= (resume?.scale ?? 0) {
+            if outcome != nil { betweenScales() }
             let inputs = inputs(atScale: scale)
             let transfer = StyleTransfer(network: network, settings: inputs.objective, content: inputs.content,
                                          styles: inputs.styles, styleGrams: inputs.grams, tileCore: memory.scales[scale].tileCore)
