@@ -26,23 +26,26 @@ public enum Pool {
         input.data.withUnsafeBufferPointer { x in
             output.data.withUnsafeMutableBufferPointer { y in
                 winners.withUnsafeMutableBufferPointer { best in
-                    for c in 0..<input.channels {
-                        for oy in 0..<h {
-                            let top = x.baseAddress! + (c * input.height + 2 * oy) * input.width
-                            let bottom = top + input.width
-                            let out = (c * h + oy) * w
-                            for ox in 0..<w {
-                                let a = top[2 * ox], b = top[2 * ox + 1], d = bottom[2 * ox], e = bottom[2 * ox + 1]
-                                if kind != .max {
-                                    y[out + ox] = (a + b + d + e) * kind.averageFactor
-                                    continue
+                    let (x, y, best) = (x.baseAddress!, y.baseAddress!, kind == .max ? best.baseAddress! : nil)
+                    Parallel.forEachRange(input.channels, minimum: 2) { channels in
+                        for c in channels {
+                            for oy in 0..<h {
+                                let top = x + (c * input.height + 2 * oy) * input.width
+                                let bottom = top + input.width
+                                let out = (c * h + oy) * w
+                                for ox in 0..<w {
+                                    let a = top[2 * ox], b = top[2 * ox + 1], d = bottom[2 * ox], e = bottom[2 * ox + 1]
+                                    guard let best else {
+                                        y[out + ox] = (a + b + d + e) * kind.averageFactor
+                                        continue
+                                    }
+                                    var value = a, index: UInt8 = 0
+                                    if b > value { value = b; index = 1 }
+                                    if d > value { value = d; index = 2 }
+                                    if e > value { value = e; index = 3 }
+                                    y[out + ox] = value
+                                    best[out + ox] = index
                                 }
-                                var value = a, index: UInt8 = 0
-                                if b > value { value = b; index = 1 }
-                                if d > value { value = d; index = 2 }
-                                if e > value { value = e; index = 3 }
-                                y[out + ox] = value
-                                best[out + ox] = index
                             }
                         }
                     }
@@ -52,33 +55,40 @@ public enum Pool {
         return PoolResult(output: output, winners: winners)
     }
 
-    /// dX for an input of `inputHeight × inputWidth` given dY.
+    /// dX for an input of `inputHeight × inputWidth` given dY. Every element of dX is written
+    /// once (the losers of each window and a dropped odd row or column get zeros), channels in
+    /// parallel, so that dX needs no zeroing pass of its own.
     public static func backward(_ gradient: Tensor, _ kind: Pooling, winners: [UInt8], inputHeight: Int, inputWidth: Int) -> Tensor {
-        var dx = Tensor(channels: gradient.channels, height: inputHeight, width: inputWidth)
         let h = gradient.height, w = gradient.width
-        gradient.data.withUnsafeBufferPointer { dy in
-            dx.data.withUnsafeMutableBufferPointer { g in
-                for c in 0..<gradient.channels {
-                    for oy in 0..<h {
-                        let top = (c * inputHeight + 2 * oy) * inputWidth
-                        let out = (c * h + oy) * w
-                        for ox in 0..<w {
-                            let value = dy[out + ox]
-                            if kind != .max {
-                                let share = value * kind.averageFactor
-                                g[top + 2 * ox] = share
-                                g[top + 2 * ox + 1] = share
-                                g[top + inputWidth + 2 * ox] = share
-                                g[top + inputWidth + 2 * ox + 1] = share
-                            } else {
-                                let index = Int(winners[out + ox])
-                                g[top + (index >> 1) * inputWidth + 2 * ox + (index & 1)] = value
+        return Tensor(channels: gradient.channels, height: inputHeight, width: inputWidth) { g in
+            gradient.data.withUnsafeBufferPointer { dy in
+                winners.withUnsafeBufferPointer { best in
+                    let (dy, best) = (dy.baseAddress!, kind == .max ? best.baseAddress! : nil)
+                    Parallel.forEachRange(gradient.channels, minimum: 2) { channels in
+                        for c in channels {
+                            let plane = g + c * inputHeight * inputWidth
+                            for oy in 0..<h {
+                                let top = plane + 2 * oy * inputWidth, bottom = top + inputWidth
+                                let out = (c * h + oy) * w
+                                for ox in 0..<w {
+                                    let value = dy[out + ox]
+                                    let shares: (Float, Float, Float, Float)
+                                    if let best {
+                                        let index = best[out + ox]
+                                        shares = (index == 0 ? value : 0, index == 1 ? value : 0, index == 2 ? value : 0, index == 3 ? value : 0)
+                                    } else {
+                                        let share = value * kind.averageFactor
+                                        shares = (share, share, share, share)
+                                    }
+                                    (top[2 * ox], top[2 * ox + 1], bottom[2 * ox], bottom[2 * ox + 1]) = shares
+                                }
+                                if inputWidth > 2 * w { top[2 * w] = 0; bottom[2 * w] = 0 }
                             }
+                            if inputHeight > 2 * h { (plane + 2 * h * inputWidth).update(repeating: 0, count: inputWidth) }
                         }
                     }
                 }
             }
         }
-        return dx
     }
 }
