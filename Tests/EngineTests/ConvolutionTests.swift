@@ -44,6 +44,11 @@ import Testing
         }
         let dy = Self.randomTensor(cout, h, w, seed: 8)
         #expect(Self.maxRelativeError(gemm.backward(dy), direct.backward(dy)) < 1e-5)
+        // Through the ReLU after the layer: dY kept where its output is positive (about half).
+        let y = gemm.forward(x, relu: true)
+        let kept = Tensor(channels: cout, height: h, width: w, data: zip(dy.data, y.data).map { $1 > 0 ? $0 : 0 })
+        #expect(y.data.contains(0) && y.data.contains { $0 > 0 })
+        #expect(Self.maxRelativeError(gemm.backward(dy, throughReLU: y), direct.backward(kept)) < 1e-5)
     }
 
     /// The direct convolution's backward is the rotated-kernel convolution; check it against
@@ -62,24 +67,25 @@ import Testing
 
     @Test(arguments: [Pooling.max, Pooling.average])
     func poolAndReLUGradientsMatchFiniteDifferences(kind: Pooling) {
-        let x = Self.randomTensor(2, 7, 6, seed: 9)  // odd height: the last row is dropped
+        let x = Self.randomTensor(2, 7, 7, seed: 9)  // odd sides: the last row and column are dropped
         let pooled = Pool.forward(x, kind)
         #expect(pooled.output.height == 3 && pooled.output.width == 3)
         let dy = Self.randomTensor(2, 3, 3, seed: 10)
-        let analytic = Pool.backward(dy, kind, winners: pooled.winners, inputHeight: 7, inputWidth: 6).data.map(Double.init)
+        let analytic = Pool.backward(dy, kind, winners: pooled.winners, inputHeight: 7, inputWidth: 7).data.map(Double.init)
         let numeric = finiteDifferences(x.data.map(Double.init)) { values in
-            let y = Reference.pool(Reference.Volume(channels: 2, height: 7, width: 6, data: values), kind)
+            let y = Reference.pool(Reference.Volume(channels: 2, height: 7, width: 7, data: values), kind)
             return zip(y.data, dy.data).reduce(0) { $0 + $1.0 * Double($1.1) }
         }
         #expect(relativeError(analytic, numeric) < 1e-3)
 
-        let relu = Tensor(channels: 2, height: 7, width: 6, data: x.data.map { max(0, $0) })
-        let g = Self.randomTensor(2, 7, 6, seed: 11)
-        let reluAnalytic = ReLU.backward(g, output: relu).data.map(Double.init)
+        let relu = x.data.map { max(0, $0) }
+        let g = Self.randomTensor(2, 7, 7, seed: 11)
+        var reluAnalytic = [Float](repeating: .nan, count: g.count)
+        ReLU.backward(g.data, output: relu, count: g.count, into: &reluAnalytic)
         let reluNumeric = finiteDifferences(x.data.map(Double.init)) { values in
             zip(values, g.data).reduce(0) { $0 + max(0, $1.0) * Double($1.1) }
         }
-        #expect(relativeError(reluAnalytic, reluNumeric) < 1e-3)
+        #expect(relativeError(reluAnalytic.map(Double.init), reluNumeric) < 1e-3)
     }
 
     /// Every pooling and every padding of the first layer, against the float64 reference.

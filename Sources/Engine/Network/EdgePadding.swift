@@ -63,28 +63,40 @@ public enum EdgePadding: String, Sendable, Codable, CaseIterable {
         let height = x.height - 2, width = x.width - 2
         return Tensor(channels: x.channels, height: height, width: width) { out in
             x.data.withUnsafeBufferPointer { source in
-                for c in 0..<x.channels {
-                    for y in 0..<height {
-                        (out + (c * height + y) * width).update(from: source.baseAddress! + (c * x.height + y + 1) * x.width + 1, count: width)
+                Parallel.forEachRange(x.channels, minimum: 2) { channels in
+                    for c in channels {
+                        for y in 0..<height {
+                            (out + (c * height + y) * width).update(from: source.baseAddress! + (c * x.height + y + 1) * x.width + 1, count: width)
+                        }
                     }
                 }
             }
         }
     }
 
-    /// The adjoint of `crop`: `x` inside a ring of zeros.
-    static func surround(_ x: Tensor) -> Tensor {
-        var out = Tensor(channels: x.channels, height: x.height + 2, width: x.width + 2)
-        out.data.withUnsafeMutableBufferPointer { target in
+    /// The adjoint of `crop` after the adjoint of the ReLU whose output was cropped to
+    /// `reluOutput`: `x` kept where `reluOutput` > 0, inside a ring of zeros.
+    static func surround(_ x: Tensor, throughReLU reluOutput: Tensor) -> Tensor {
+        precondition(x.count == reluOutput.count)
+        let height = x.height + 2, width = x.width + 2
+        return Tensor(channels: x.channels, height: height, width: width) { out in
             x.data.withUnsafeBufferPointer { source in
-                for c in 0..<x.channels {
-                    for y in 0..<x.height {
-                        (target.baseAddress! + (c * out.height + y + 1) * out.width + 1)
-                            .update(from: source.baseAddress! + (c * x.height + y) * x.width, count: x.width)
+                reluOutput.data.withUnsafeBufferPointer { y in
+                    Parallel.forEachRange(x.channels, minimum: 2) { channels in
+                        for c in channels {
+                            let plane = out + c * height * width
+                            plane.update(repeating: 0, count: width)
+                            (plane + (height - 1) * width).update(repeating: 0, count: width)
+                            for row in 0..<x.height {
+                                let target = plane + (row + 1) * width, from = (c * x.height + row) * x.width
+                                target[0] = 0
+                                ReLU.backward(source.baseAddress! + from, output: y.baseAddress! + from, count: x.width, into: target + 1)
+                                target[width - 1] = 0
+                            }
+                        }
                     }
                 }
             }
         }
-        return out
     }
 }

@@ -91,9 +91,8 @@ public final class VGG: Sendable {
                 if flowing == nil { flowing = local } else { flowing!.add(local) }
             }
             guard let above = flowing else { continue }
-            let throughReLU = ReLU.backward(above, output: pass.outputs[i])
-            var g = i == 0 && edges != .zero ? edges.fold(convolutions[0].backward(EdgePadding.surround(throughReLU)))
-                                             : convolutions[i].backward(throughReLU)
+            var g = i == 0 && edges != .zero ? edges.fold(convolutions[0].backward(EdgePadding.surround(above, throughReLU: pass.outputs[0])))
+                                             : convolutions[i].backward(above, throughReLU: pass.outputs[i])
             if let poolWinners = pass.winners[i] {
                 let below = pass.outputs[i - 1]
                 g = Pool.backward(g, pooling, winners: poolWinners, inputHeight: below.height, inputWidth: below.width)

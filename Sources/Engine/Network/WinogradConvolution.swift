@@ -28,15 +28,15 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         self.minimumChannels = minimumChannels
     }
 
-    public func backward(outputGradient: UnsafePointer<Float>, outputChannels: Int, height: Int, width: Int,
-                         kernel: UnsafePointer<Float>, transposedKernel: UnsafePointer<Float>, inputChannels: Int,
-                         inputGradient: UnsafeMutablePointer<Float>) {
+    public func backward(outputGradient: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?, outputChannels: Int,
+                         height: Int, width: Int, kernel: UnsafePointer<Float>, transposedKernel: UnsafePointer<Float>,
+                         inputChannels: Int, inputGradient: UnsafeMutablePointer<Float>) {
         if inputChannels < minimumChannels {
-            fallback.backward(outputGradient: outputGradient, outputChannels: outputChannels, height: height, width: width,
-                              kernel: kernel, transposedKernel: transposedKernel, inputChannels: inputChannels,
-                              inputGradient: inputGradient)
+            fallback.backward(outputGradient: outputGradient, reluOutput: reluOutput, outputChannels: outputChannels,
+                              height: height, width: width, kernel: kernel, transposedKernel: transposedKernel,
+                              inputChannels: inputChannels, inputGradient: inputGradient)
         } else {
-            convolve(input: outputGradient, channels: outputChannels, height: height, width: width,
+            convolve(input: outputGradient, throughReLU: reluOutput, channels: outputChannels, height: height, width: width,
                      kernel: transposedKernel, outputChannels: inputChannels, output: inputGradient, epilogue: .none)
         }
     }
@@ -44,24 +44,34 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
     public func convolve(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                          kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
                          epilogue: ConvolutionEpilogue) {
+        convolve(input: input, throughReLU: nil, channels: channels, height: height, width: width, kernel: kernel,
+                 outputChannels: outputChannels, output: output, epilogue: epilogue)
+    }
+
+    /// `convolve` of `input`, or, given `reluOutput`, of `input` kept where `reluOutput` > 0
+    /// (ReLU's backward, applied while the input tiles are gathered).
+    func convolve(input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int, height: Int, width: Int,
+                  kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
+                  epilogue: ConvolutionEpilogue) {
         guard channels >= minimumChannels else {
-            fallback.convolve(input: input, channels: channels, height: height, width: width, kernel: kernel,
-                              outputChannels: outputChannels, output: output, epilogue: epilogue)
+            fallback.convolve(input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
+                              kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
             return
         }
-        switch tile {
-        case .f2x2: run(WinogradF2.self, input: input, channels: channels, height: height, width: width, kernel: kernel,
-                        outputChannels: outputChannels, output: output, epilogue: epilogue)
-        case .f4x4: run(WinogradF4.self, input: input, channels: channels, height: height, width: width, kernel: kernel,
-                        outputChannels: outputChannels, output: output, epilogue: epilogue)
+        switch tile {  // each case its own specialisation of `run`
+        case .f2x2: run(WinogradF2.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
+                        kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
+        case .f4x4: run(WinogradF4.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
+                        kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
         }
     }
 
-    private func run<T: WinogradTransform>(_: T.Type, input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+    private func run<T: WinogradTransform>(_: T.Type, input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?,
+                                           channels: Int, height: Int, width: Int,
                                            kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
                                            epilogue: ConvolutionEpilogue) {
         let n = T.outputTile, points = (n + 2) * (n + 2)
-        let transformed = T.transformKernel(kernel, outputChannels: outputChannels, channels: channels)
+        let transformed = T.transformKernels(kernel, outputChannels: outputChannels, channels: channels)
         let tileRows = (height + n - 1) / n, tileColumns = (width + n - 1) / n
         let rowsPerBand = max(1, min((tileRows + Parallel.workers - 1) / Parallel.workers, bandTiles / tileColumns))
         let bands = (tileRows + rowsPerBand - 1) / rowsPerBand
@@ -74,7 +84,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                 for band in stride(from: worker, to: bands, by: Parallel.workers) {
                     let band = WinogradBand(firstTileRow: band * rowsPerBand, tileRows: min(rowsPerBand, tileRows - band * rowsPerBand),
                                             tileColumns: tileColumns, height: height, width: width)
-                    T.transformInput(input, channels: channels, band: band, into: v)
+                    T.transformInput(input, throughReLU: reluOutput, channels: channels, band: band, into: v)
                     let vStride = T.pointStride(channels * band.tiles), mStride = T.pointStride(outputChannels * band.tiles)
                     for xi in 0..<points {
                         BLAS.sgemm(m: outputChannels, n: band.tiles, k: channels, a: u.baseAddress! + xi * uStride, lda: channels,
@@ -100,10 +110,12 @@ struct WinogradBand {
 protocol WinogradTransform {
     /// n: the outputs a tile gives per side; its input tile is n + 2 a side.
     static var outputTile: Int { get }
-    /// U[ξ][o][c] = (G g Gᵀ)[ξ] for each 3×3 kernel g = kernel[o][c].
-    static func transformKernel(_ kernel: UnsafePointer<Float>, outputChannels: Int, channels: Int) -> [Float]
-    /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the input tile d of each channel and tile of the band.
-    static func transformInput(_ input: UnsafePointer<Float>, channels: Int, band: WinogradBand, into v: UnsafeMutablePointer<Float>)
+    /// (G g Gᵀ)[ξ] of one 3×3 kernel g, point ξ at target[ξ · stride].
+    static func transformKernel(_ g: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, stride: Int)
+    /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the input tile d of each channel and tile of the band (of the
+    /// input kept where `reluOutput` > 0, if given).
+    static func transformInput(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
+                               band: WinogradBand, into v: UnsafeMutablePointer<Float>)
     /// The band's outputs Y = Aᵀ M A, then the epilogue, from M[ξ][o][t].
     static func transformOutput(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
                                 into output: UnsafeMutablePointer<Float>)
@@ -118,24 +130,41 @@ extension WinogradTransform {
         return (lines | 1) * 16
     }
 
+    /// U[ξ][o][c] = (G g Gᵀ)[ξ] for each 3×3 kernel g = kernel[o][c], the kernels shared out among the workers.
+    static func transformKernels(_ kernel: UnsafePointer<Float>, outputChannels: Int, channels: Int) -> [Float] {
+        let pairs = outputChannels * channels, stride = pointStride(pairs), points = (outputTile + 2) * (outputTile + 2)
+        return [Float](unsafeUninitializedCapacity: points * stride) { u, count in
+            let u = u.baseAddress!
+            Parallel.forEachRange(pairs, minimum: 1 << 12) { range in
+                for pair in range { transformKernel(kernel + pair * 9, into: u + pair, stride: stride) }
+            }
+            count = points * stride
+        }
+    }
+
     /// For each channel and tile row of the band: the tile row's n + 2 input rows, copied into rows
     /// of `padded` values with the image's column x at x + 1 and zeros outside the image, so that
-    /// the loop over tiles has no edge tests; then `body(rows, padded, target)` with
-    /// `target` at V[0][c][tile row's first tile].
-    static func forEachInputRow(_ input: UnsafePointer<Float>, channels: Int, band: WinogradBand, into v: UnsafeMutablePointer<Float>,
+    /// the loop over tiles has no edge tests (and taken through ReLU's backward on the way, given
+    /// `reluOutput`); then `body(rows, padded, target)` with `target` at V[0][c][tile row's first tile].
+    static func forEachInputRow(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
+                                band: WinogradBand, into v: UnsafeMutablePointer<Float>,
                                 _ body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void) {
         let n = outputTile, height = band.height, width = band.width, padded = n * band.tileColumns + 2
         let rows = UnsafeMutablePointer<Float>.allocate(capacity: (n + 2) * padded)
         defer { rows.deallocate() }
         for c in 0..<channels {
-            let plane = input + c * height * width
+            let plane = c * height * width
             for tileRow in 0..<band.tileRows {
                 let top = n * (band.firstTileRow + tileRow) - 1
                 for i in 0..<n + 2 {
-                    let target = rows + i * padded
+                    let target = rows + i * padded, line = plane + (top + i) * width
                     if top + i >= 0 && top + i < height {
                         target[0] = 0
-                        (target + 1).update(from: plane + (top + i) * width, count: width)
+                        if let reluOutput {
+                            ReLU.backward(input + line, output: reluOutput + line, count: width, into: target + 1)
+                        } else {
+                            (target + 1).update(from: input + line, count: width)
+                        }
                         (target + 1 + width).update(repeating: 0, count: padded - 1 - width)
                     } else {
                         target.update(repeating: 0, count: padded)
@@ -148,8 +177,9 @@ extension WinogradTransform {
 
     /// For each output channel and tile row of the band: `body(rows, padded, source, bias, floor)`
     /// writes the tile row's n output rows into `rows` of `padded` values from `source` at
-    /// M[0][o][tile row's first tile], adding `bias` and clamping at `floor`; the rows and columns
-    /// within the image are then copied out, so that those past its edge (odd sizes) are dropped.
+    /// M[0][o][tile row's first tile], adding `bias` and clamping at `floor`. A tile row that lies
+    /// within the image is written in place; one that reaches past its edge (odd sizes) into a
+    /// buffer, whose rows and columns within the image are then copied out.
     static func forEachOutputRow(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
                                  into output: UnsafeMutablePointer<Float>,
                                  _ body: (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, Float, Float) -> Void) {
@@ -161,9 +191,13 @@ extension WinogradTransform {
             let plane = output + o * height * width
             let bias = epilogue.bias?[o] ?? 0
             for tileRow in 0..<band.tileRows {
-                body(rows, padded, m + o * band.tiles + tileRow * band.tileColumns, bias, floor)
-                let y = n * (band.firstTileRow + tileRow)
-                for i in 0..<min(n, height - y) { (plane + (y + i) * width).update(from: rows + i * padded, count: width) }
+                let source = m + o * band.tiles + tileRow * band.tileColumns, y = n * (band.firstTileRow + tileRow)
+                if padded == width && y + n <= height {
+                    body(plane + y * width, width, source, bias, floor)
+                } else {
+                    body(rows, padded, source, bias, floor)
+                    for i in 0..<min(n, height - y) { (plane + (y + i) * width).update(from: rows + i * padded, count: width) }
+                }
             }
         }
     }

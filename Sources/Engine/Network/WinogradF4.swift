@@ -32,29 +32,22 @@ enum WinogradF4: WinogradTransform {
         return (x0 + p + r, q + 2 * s, p + 4 * r, q + 8 * s + x5)
     }
 
-    static func transformKernel(_ kernel: UnsafePointer<Float>, outputChannels: Int, channels: Int) -> [Float] {
-        let pairs = outputChannels * channels, stride = pointStride(pairs)
-        return [Float](unsafeUninitializedCapacity: 36 * stride) { u, count in
-            for pair in 0..<pairs {
-                let g = kernel + pair * 9
-                // G g, column by column.
-                let c0 = kernelPoints(g[0], g[3], g[6]), c1 = kernelPoints(g[1], g[4], g[7]), c2 = kernelPoints(g[2], g[5], g[8])
-                // (G g) Gᵀ, row by row.
-                let target = u.baseAddress! + pair
-                store(kernelPoints(c0.0, c1.0, c2.0), row: 0, to: target, stride: stride)
-                store(kernelPoints(c0.1, c1.1, c2.1), row: 1, to: target, stride: stride)
-                store(kernelPoints(c0.2, c1.2, c2.2), row: 2, to: target, stride: stride)
-                store(kernelPoints(c0.3, c1.3, c2.3), row: 3, to: target, stride: stride)
-                store(kernelPoints(c0.4, c1.4, c2.4), row: 4, to: target, stride: stride)
-                store(kernelPoints(c0.5, c1.5, c2.5), row: 5, to: target, stride: stride)
-            }
-            count = 36 * stride
-        }
+    static func transformKernel(_ g: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, stride: Int) {
+        // G g, column by column.
+        let c0 = kernelPoints(g[0], g[3], g[6]), c1 = kernelPoints(g[1], g[4], g[7]), c2 = kernelPoints(g[2], g[5], g[8])
+        // (G g) Gᵀ, row by row.
+        store(kernelPoints(c0.0, c1.0, c2.0), row: 0, to: target, stride: stride)
+        store(kernelPoints(c0.1, c1.1, c2.1), row: 1, to: target, stride: stride)
+        store(kernelPoints(c0.2, c1.2, c2.2), row: 2, to: target, stride: stride)
+        store(kernelPoints(c0.3, c1.3, c2.3), row: 3, to: target, stride: stride)
+        store(kernelPoints(c0.4, c1.4, c2.4), row: 4, to: target, stride: stride)
+        store(kernelPoints(c0.5, c1.5, c2.5), row: 5, to: target, stride: stride)
     }
 
-    static func transformInput(_ input: UnsafePointer<Float>, channels: Int, band: WinogradBand, into v: UnsafeMutablePointer<Float>) {
+    static func transformInput(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
+                               band: WinogradBand, into v: UnsafeMutablePointer<Float>) {
         let stride = pointStride(channels * band.tiles)
-        forEachInputRow(input, channels: channels, band: band, into: v) { rows, padded, base in
+        forEachInputRow(input, throughReLU: reluOutput, channels: channels, band: band, into: v) { rows, padded, base in
             let r0 = rows, r1 = rows + padded, r2 = rows + 2 * padded, r3 = rows + 3 * padded, r4 = rows + 4 * padded, r5 = rows + 5 * padded
             for tx in 0..<band.tileColumns {
                 let p = 4 * tx
