@@ -28,7 +28,7 @@ import Testing
     // Winograd with no channel minimum, so that it handles every shape itself.
     static let algorithms: [(String, ConvolutionAlgorithm)] = [
         ("gemm", GEMMConvolution(bandColumns: 16)),
-        ("winograd", WinogradConvolution(bandTiles: 8, minimumChannels: 1)),
+        ("winograd2", WinogradConvolution(tile: .f2x2, bandTiles: 8, minimumChannels: 1)),
         ("winograd4", WinogradConvolution(tile: .f4x4, bandTiles: 8, minimumChannels: 1)),
     ]
 
@@ -49,6 +49,17 @@ import Testing
         let kept = Tensor(channels: cout, height: h, width: w, data: zip(dy.data, y.data).map { $1 > 0 ? $0 : 0 })
         #expect(y.data.contains(0) && y.data.contains { $0 > 0 })
         #expect(Self.maxRelativeError(gemm.backward(dy, throughReLU: y), direct.backward(kept)) < 1e-5)
+    }
+
+    /// By size, F(4×4) takes layers of 64×64 positions and more, F(2×2) smaller ones.
+    @Test func winogradBySizeTakesTheLargeTileOnLargeLayers() {
+        let weights = Self.randomWeights(input: 16, output: 16, seed: 41)
+        func output(_ tile: WinogradConvolution.Tile, _ h: Int, _ w: Int) -> Tensor {
+            Conv2D(weights: weights, algorithm: WinogradConvolution(tile: tile)).forward(Self.randomTensor(16, h, w, seed: 42))
+        }
+        #expect(output(.bySize, 64, 64) == output(.f4x4, 64, 64))
+        #expect(output(.bySize, 63, 64) == output(.f2x2, 63, 64))
+        #expect(output(.f4x4, 64, 64) != output(.f2x2, 64, 64))
     }
 
     /// The direct convolution's backward is the rotated-kernel convolution; check it against

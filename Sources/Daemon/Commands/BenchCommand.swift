@@ -21,7 +21,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The deepest layer evaluated.") var layer = "block5_conv1"
     @Option(help: "How many timed runs (after one warm-up, for the pass).") var runs = 5
     @Option(help: "Cores to use (default: all).") var threads: Int?
-    @Option(help: "The convolution algorithm: winograd (F(2×2, 3×3)), winograd4 (F(4×4, 3×3)) or gemm (im2col).") var convolution = "winograd"
+    @Option(help: "The convolution algorithm: winograd (F(4×4, 3×3) on large layers, F(2×2, 3×3) on small ones: the default), winograd4, winograd2 or gemm (im2col).")
+    var convolution = "winograd"
     @Option(help: "Time a whole evaluation of the objective within this memory budget, in GB (tiled where it needs to be).")
     var maxMemoryGb: Double?
     @Flag(help: "Print one JSON object instead of text.") var json = false
@@ -31,9 +32,10 @@ struct BenchCommand: ParsableCommand {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         let algorithm: ConvolutionAlgorithm = switch convolution {
         case "gemm": GEMMConvolution()
-        case "winograd": WinogradConvolution()
+        case "winograd": WinogradConvolution(tile: .bySize)
         case "winograd4": WinogradConvolution(tile: .f4x4)
-        default: throw ValidationError("--convolution is winograd, winograd4 or gemm")
+        case "winograd2": WinogradConvolution(tile: .f2x2)
+        default: throw ValidationError("--convolution is winograd, winograd4, winograd2 or gemm")
         }
         let weights = try location.store.load(model)
         let image = StyleTransfer.noise(width: size, height: size, seed: 1)

@@ -4,26 +4,39 @@
 //   V = Bᵀ d B (input tile),  U = G g Gᵀ (kernel),  M[ξ] = U[ξ] · V[ξ] ((m+2)² GEMMs over channels),
 //   Y = Aᵀ M A (m×m outputs).
 // F(2×2, 3×3) (WinogradF2.swift) takes 16 for 4 outputs, 2.25× fewer than direct; F(4×4, 3×3)
-// (WinogradF4.swift) 36 for 16, 4× fewer, but its transforms' larger constants cost float32
-// accuracy. Tiles are processed in bands, one band per worker at a time, like the im2col path.
+// (WinogradF4.swift, the default for large layers) 36 for 16, 4× fewer. F(4×4)'s transforms
+// have larger constants and cost some float32 accuracy, but it still agrees with the direct
+// convolution to 1e-5 and with the reference's losses to 1e-4 (the tests check both). Tiles are
+// processed in bands, one band per worker at a time, like the im2col path.
 // Layers with few channels (the first, RGB in; its gradient, RGB out) stay on the GEMM path,
 // where Winograd's many small GEMMs would not pay.
 
 public struct WinogradConvolution: ConvolutionAlgorithm {
-    /// The output tile: F(2×2, 3×3) or F(4×4, 3×3).
-    public enum Tile: Sendable { case f2x2, f4x4 }
+    /// The output tile: F(2×2, 3×3), F(4×4, 3×3), or each layer's faster of the two.
+    public enum Tile: Sendable {
+        case f2x2, f4x4
+        /// F(4×4) on layers of at least `largeTilePositions` positions, F(2×2) on smaller ones.
+        /// Both transform every kernel on each call, F(4×4) into 36 values against 16; its 1.8×
+        /// fewer multiplications repay that only where a layer has enough positions.
+        case bySize
+    }
+
+    /// Where F(4×4) overtakes F(2×2): VGG16's pass at 128 and 256 px took 0.067 and 0.193 s with
+    /// F(4×4) from 64×64 positions, 0.089 and 0.209 s with F(4×4) everywhere, 0.072 and 0.219 s
+    /// with F(2×2) everywhere (`styled bench`, median of 7); at 512 px 0.70–0.72 s, 0.69 s and 0.76 s.
+    static let largeTilePositions = 64 * 64
 
     public var tile: Tile
-    /// Tiles per band: enough columns for the GEMMs, little enough to stay in cache.
-    public var bandTiles: Int
+    /// Tiles per band: enough columns for the GEMMs, little enough to stay in cache; by default
+    /// the same band memory for either tile, about 4096 transformed values a channel.
+    public var bandTiles: Int?
     public var fallback: GEMMConvolution
     /// Below this many input (forward) or output (backward) channels, use `fallback`.
     public var minimumChannels: Int
 
-    /// `bandTiles` defaults to about the same band memory for either tile (36 × 128 ≈ 16 × 256 values a channel).
-    public init(tile: Tile = .f2x2, bandTiles: Int? = nil, fallback: GEMMConvolution = GEMMConvolution(), minimumChannels: Int = 16) {
+    public init(tile: Tile = .bySize, bandTiles: Int? = nil, fallback: GEMMConvolution = GEMMConvolution(), minimumChannels: Int = 16) {
         self.tile = tile
-        self.bandTiles = bandTiles ?? (tile == .f2x2 ? 256 : 128)
+        self.bandTiles = bandTiles
         self.fallback = fallback
         self.minimumChannels = minimumChannels
     }
@@ -58,10 +71,11 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                               kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
             return
         }
-        switch tile {  // each case its own specialisation of `run`
-        case .f2x2: run(WinogradF2.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
+        let large = tile == .f4x4 || tile == .bySize && height * width >= Self.largeTilePositions
+        switch large {  // each case its own specialisation of `run`
+        case false: run(WinogradF2.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
                         kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
-        case .f4x4: run(WinogradF4.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
+        case true: run(WinogradF4.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
                         kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
         }
     }
@@ -73,7 +87,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         let n = T.outputTile, points = (n + 2) * (n + 2)
         let transformed = T.transformKernels(kernel, outputChannels: outputChannels, channels: channels)
         let tileRows = (height + n - 1) / n, tileColumns = (width + n - 1) / n
-        let rowsPerBand = max(1, min((tileRows + Parallel.workers - 1) / Parallel.workers, bandTiles / tileColumns))
+        let rowsPerBand = max(1, min((tileRows + Parallel.workers - 1) / Parallel.workers, (bandTiles ?? 4096 / points) / tileColumns))
         let bands = (tileRows + rowsPerBand - 1) / rowsPerBand
         let capacity = rowsPerBand * tileColumns, uStride = T.pointStride(outputChannels * channels)
         transformed.withUnsafeBufferPointer { u in
