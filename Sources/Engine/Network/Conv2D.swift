@@ -25,8 +25,9 @@ public protocol ConvolutionAlgorithm: Sendable {
 
     /// inputGradient = ∂(kernel ⋆ X)/∂X applied to dY. dY is `outputGradient`, or, given
     /// `reluOutput` (the output Y of the ReLU that followed the convolution), `outputGradient`
-    /// taken back through that ReLU: kept where Y > 0, else 0 (fused into the first copy of the
-    /// gradient, rather than a pass of its own over memory). `transposedKernel` is the kernel
+    /// taken back through that ReLU: kept where Y > 0, else 0. The fast algorithms apply it while
+    /// they first copy the gradient, rather than in a pass of its own over memory; the default
+    /// (the reference's) makes one masked copy. `transposedKernel` is the kernel
     /// rotated by 180° with its channels swapped (I × O × 3 × 3), so this may simply be
     /// `convolve` of dY with it.
     func backward(outputGradient: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?, outputChannels: Int,

@@ -110,7 +110,8 @@ public struct GEMMConvolution: ConvolutionAlgorithm {
 
     /// im2col for output rows top..<top+rows: row (c·9 + ky·3 + kx) of `columns` holds, for each
     /// output position (y, x), the input X[c, y+ky−1, x+kx−1], or 0 outside the image; through a
-    /// ReLU, X kept where `reluOutput` is positive (each input line is masked once, into `line`).
+    /// ReLU, X kept where `reluOutput` is positive (a line is masked into `masked` once for its
+    /// three kx copies).
     static func unfold(input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
                        height: Int, width: Int, top: Int, rows: Int, into columns: UnsafeMutablePointer<Float>) {
         let n = rows * width

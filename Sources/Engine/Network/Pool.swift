@@ -26,7 +26,7 @@ public enum Pool {
         input.data.withUnsafeBufferPointer { x in
             output.data.withUnsafeMutableBufferPointer { y in
                 winners.withUnsafeMutableBufferPointer { best in
-                    let (x, y, best) = (x.baseAddress!, y.baseAddress!, kind == .max ? best.baseAddress! : nil)
+                    let (x, y, best) = (x.baseAddress!, y.baseAddress!, kind == .max ? best.baseAddress : nil)
                     Parallel.forEachRange(input.channels, minimum: 2) { channels in
                         for c in channels {
                             for oy in 0..<h {
@@ -63,7 +63,7 @@ public enum Pool {
         return Tensor(channels: gradient.channels, height: inputHeight, width: inputWidth) { g in
             gradient.data.withUnsafeBufferPointer { dy in
                 winners.withUnsafeBufferPointer { best in
-                    let (dy, best) = (dy.baseAddress!, kind == .max ? best.baseAddress! : nil)
+                    let (dy, best) = (dy.baseAddress!, kind == .max ? best.baseAddress : nil)
                     Parallel.forEachRange(gradient.channels, minimum: 2) { channels in
                         for c in channels {
                             let plane = g + c * inputHeight * inputWidth
