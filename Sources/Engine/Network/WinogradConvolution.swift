@@ -192,8 +192,9 @@ extension WinogradTransform {
     /// For each output channel and tile row of the band: `body(rows, padded, source, bias, floor)`
     /// writes the tile row's n output rows into `rows` of `padded` values from `source` at
     /// M[0][o][tile row's first tile], adding `bias` and clamping at `floor`. A tile row that lies
-    /// within the image is written in place; one that reaches past its edge (odd sizes) into a
-    /// buffer, whose rows and columns within the image are then copied out.
+    /// within the image is written in place; one that reaches past its edge (a side that is not
+    /// a multiple of n: every tile row when it is the width) into a buffer, whose rows and
+    /// columns within the image are then copied out.
     static func forEachOutputRow(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
                                  into output: UnsafeMutablePointer<Float>,
                                  _ body: (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, Float, Float) -> Void) {

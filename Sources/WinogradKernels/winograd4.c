@@ -1,0 +1,83 @@
+#include "WinogradKernels.h"
+
+// The same operations in the same order as the Swift transforms they replaced, unfused
+// (Swift never contracts a * b + c), so that results stay bit-identical.
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__)
+#define FOR_EACH_X86_LEVEL __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FOR_EACH_X86_LEVEL
+#endif
+
+/// Bᵀ x.
+static inline void input_points(float x0, float x1, float x2, float x3, float x4, float x5, float out[6]) {
+    const float a = x4 - 4 * x2, b = x3 - 4 * x1, c = x4 - x2, d = 2 * (x3 - x1);
+    out[0] = 4 * (x0 - x2) + c;
+    out[1] = a + b;
+    out[2] = a - b;
+    out[3] = c + d;
+    out[4] = c - d;
+    out[5] = 4 * (x1 - x3) + (x5 - x3);
+}
+
+/// Aᵀ x.
+static inline void output_points(float x0, float x1, float x2, float x3, float x4, float x5, float out[4]) {
+    const float p = x1 + x2, q = x1 - x2, r = x3 + x4, s = x3 - x4;
+    out[0] = x0 + p + r;
+    out[1] = q + 2 * s;
+    out[2] = p + 4 * r;
+    out[3] = q + 8 * s + x5;
+}
+
+FOR_EACH_X86_LEVEL
+void styled_winograd4_input(const float *restrict rows, long padded, long tiles, float *restrict v, long stride) {
+    // Vectorised across tiles; the loops within a tile are unrolled first, so that its values
+    // stay in registers.
+#pragma clang loop vectorize(enable)
+    for (long t = 0; t < tiles; t++) {
+        const float *d = rows + 4 * t;
+        // Bᵀ d, column by column: column[j][i] is row i of column j.
+        float column[6][6];
+#pragma unroll
+        for (int j = 0; j < 6; j++) {
+            input_points(d[j], d[padded + j], d[2 * padded + j], d[3 * padded + j], d[4 * padded + j], d[5 * padded + j], column[j]);
+        }
+        // (Bᵀ d) B, row by row.
+#pragma unroll
+        for (int i = 0; i < 6; i++) {
+            float point[6];
+            input_points(column[0][i], column[1][i], column[2][i], column[3][i], column[4][i], column[5][i], point);
+#pragma unroll
+            for (int j = 0; j < 6; j++) v[(6 * i + j) * stride + t] = point[j];
+        }
+    }
+}
+
+FOR_EACH_X86_LEVEL
+void styled_winograd4_output(const float *restrict m, long stride, long tiles, float *restrict rows, long padded, float bias, float floor) {
+    // Vectorised across tiles; the loops within a tile are unrolled first, so that its values
+    // stay in registers.
+#pragma clang loop vectorize(enable)
+    for (long t = 0; t < tiles; t++) {
+        // Aᵀ M, column by column: point (i, j) of the tile is m[(6i + j) · stride + t].
+        float column[6][4];
+#pragma unroll
+        for (int j = 0; j < 6; j++) {
+            const float *source = m + j * stride + t;
+            output_points(source[0], source[6 * stride], source[12 * stride], source[18 * stride], source[24 * stride],
+                          source[30 * stride], column[j]);
+        }
+        // (Aᵀ M) A, row by row, with the bias and the clamp.
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            float y[4];
+            output_points(column[0][i], column[1][i], column[2][i], column[3][i], column[4][i], column[5][i], y);
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                const float value = y[j] + bias;
+                rows[i * padded + 4 * t + j] = value >= floor ? value : floor;  // as Swift's max(floor, value)
+            }
+        }
+    }
+}
