@@ -2,9 +2,8 @@ import Engine
 import Foundation
 import Testing
 
-/// A frame's widths, in the order top, right, bottom, left (as CSS gives margins).
-typealias FrameWidths = (top: Int, right: Int, bottom: Int, left: Int)
-
+/// A style image's border is found and cut: frames of every colour and width, scan borders
+/// with their ramps and canvas strips, tilted borders, and the real Starry Night's.
 @Suite struct BorderTrimTests {
     // MARK: Synthetic frames around real pictures
 
@@ -115,62 +114,6 @@ typealias FrameWidths = (top: Int, right: Int, bottom: Int, left: Int)
         }
     }
 
-    // MARK: Pictures without a border are left whole
-
-    @Test(arguments: ["fruits.jpg", "dog.jpg", "graf1.jpg", "chelsea.jpg", "brick.jpg", "home.jpg", "home_wall.jpg"])
-    func framelessPicturesAreKeptWhole(file: String) throws {
-        let image = try ImageFile.read(TestPaths.image(file))
-        #expect(BorderTrim.detect(image) == whole(image))
-    }
-
-    @Test func starryNightWithoutItsBorderIsKeptWhole() throws {
-        let image = try interior("starry")
-        #expect(BorderTrim.detect(image) == whole(image))
-    }
-
-    /// A dark but textured sky: the top third, fifth or eighth of a photograph (home.jpg's blue
-    /// sky, with birds, a cloud and a tower top) or of the painting (starry_night's swirls) at
-    /// 10-15 % brightness, with a hard edge. Its rows are flat by their spread against the rest,
-    /// but not as flat as a scan border, and a third of the height is more than a border's width.
-    @Test(arguments: ["home", "starry"])
-    func aDarkSkyIsNotABorder(picture name: String) throws {
-        let picture = name == "home" ? try ImageFile.read(TestPaths.image("home.jpg")) : try interior("starry")
-        for part in [3, 5, 8] {
-            for factor: Float in [0.10, 0.12, 0.15] {
-                let image = darkened(picture, rows: picture.height / part, to: factor, fading: false)
-                #expect(BorderTrim.detect(image) == whole(image), "\(name), top 1/\(part) at \(factor)")
-            }
-        }
-    }
-
-    /// Skies that darken towards the top edge, brightness rising linearly from 10 or 15 % at the
-    /// edge to full over the top part: a night sky over city lights, a vignette. The flatness of
-    /// home.jpg's and home_sky.jpg's top rows fades out instead of ending sharply; home_sky.jpg's
-    /// rows are flat but their colour keeps drifting (no one-coloured frame); the lines past
-    /// brick.jpg's darkest rows are still of their colour.
-    @Test(arguments: [("home.jpg", 8), ("home_sky.jpg", 3), ("home_sky.jpg", 5), ("brick.jpg", 5)])
-    func aSkyDarkeningTowardsTheEdgeIsNotABorder(file: String, part: Int) throws {
-        let picture = try ImageFile.read(TestPaths.image(file))
-        for factor: Float in [0.10, 0.15] {
-            let image = darkened(picture, rows: picture.height / part, to: factor, fading: true)
-            #expect(BorderTrim.detect(image) == whole(image), "\(file), top 1/\(part) from \(factor)")
-        }
-    }
-
-    // home_wall.jpg is a plain, sunlit yellow wall around an ornamented window (cut from home.jpg
-    // at full size); framelessPicturesAreKeptWhole covers it: its right 25 columns are bare wall,
-    // but vary by 3.5-5 levels of 255 along their length (light, stains), more than a border.
-
-    /// Flat strips that end sharply but are the picture's own colour, cut at full size from the
-    /// originals: home_sky.jpg's top 31 rows are clear blue sky, flat to 1-1.5 levels, down to the
-    /// first bird; brick_face.jpg's right 6 columns run down one brick face, as flat, then meet a
-    /// mortar line.
-    @Test(arguments: ["home_sky.jpg", "brick_face.jpg"])
-    func aFlatStripOfThePicturesOwnColourIsNotABorder(file: String) throws {
-        let image = try ImageFile.read(TestPaths.image(file))
-        #expect(BorderTrim.detect(image) == whole(image))
-    }
-
     // MARK: The real scan border
 
     /// starry_night at 376 px (half size). Hand-measured border: on each side, the outer lines
@@ -192,135 +135,5 @@ typealias FrameWidths = (top: Int, right: Int, bottom: Int, left: Int)
         for (side, (detected, border)) in zip(["top", "right", "bottom", "left"], zip(cut, border)) {
             #expect(detected >= border && detected <= border + 4, "\(side): trimmed \(detected), border and canvas strip \(border)")
         }
-    }
-
-    // MARK: Any input
-
-    @Test func tinyConstantAndOddImagesNeverLoseTheirPicture() {
-        var images = [1, 2, 3, 15, 16, 17, 40].flatMap { size in
-            [RGBImage(width: size, height: size), RGBImage(width: size, height: size, fill: 255), randomImage(width: size, height: size, seed: UInt64(size))]
-        }
-        images += [RGBImage(width: 1, height: 300, fill: 9), RGBImage(width: 300, height: 200, fill: 30), randomImage(width: 200, height: 150, seed: 7)]
-        var nan = randomImage(width: 64, height: 64, seed: 8)
-        for i in stride(from: 0, to: nan.pixels.count, by: 7) { nan.pixels.data[i] = i % 2 == 0 ? .nan : .infinity }
-        images.append(nan)
-        for image in images {
-            #expect(BorderTrim.detect(image) == whole(image), "\(image.width)×\(image.height)")
-        }
-        // Frames of every width around pictures of every small size: always a box inside the image.
-        var generator = SeededGenerator(seed: 9)
-        for _ in 0..<300 {
-            let picture = randomImage(width: Int.random(in: 1...40, using: &generator), height: Int.random(in: 1...40, using: &generator), seed: generator.next())
-            let sides = (Int.random(in: 0...20, using: &generator), Int.random(in: 0...20, using: &generator),
-                         Int.random(in: 0...20, using: &generator), Int.random(in: 0...20, using: &generator))
-            let image = framed(picture, sides, colour: [0, 0, 0], ramp: Int.random(in: 0...4, using: &generator))
-            let box = BorderTrim.detect(image)
-            #expect(box.x >= 0 && box.y >= 0 && box.width > 0 && box.height > 0
-                && box.x + box.width <= image.width && box.y + box.height <= image.height, "\(box) in \(image.width)×\(image.height)")
-        }
-    }
-
-    @Test func fixedTrimsCheckTheirCounts() {
-        let image = RGBImage(width: 200, height: 100)
-        #expect(BorderTrim.fixed(top: 3, right: 0, bottom: 17, left: 40, of: image) == PixelBox(x: 40, y: 3, width: 160, height: 80))
-        #expect(BorderTrim.fixed(top: 0, right: 0, bottom: 0, left: 0, of: image) == whole(image))
-        #expect(BorderTrim.fixed(top: 42, right: 92, bottom: 42, left: 92, of: image) == PixelBox(x: 92, y: 42, width: 16, height: 16))
-        #expect(BorderTrim.fixed(top: 43, right: 0, bottom: 42, left: 0, of: image) == nil)
-        #expect(BorderTrim.fixed(top: 0, right: 93, bottom: 0, left: 92, of: image) == nil)
-        #expect(BorderTrim.fixed(top: -1, right: 0, bottom: 0, left: 0, of: image) == nil)
-        #expect(BorderTrim.fixed(top: 0, right: .max, bottom: 0, left: .max, of: image) == nil)
-        let tiny = RGBImage(width: 5, height: 5)
-        #expect(BorderTrim.fixed(top: 0, right: 0, bottom: 0, left: 0, of: tiny) == whole(tiny))
-        #expect(BorderTrim.fixed(top: 1, right: 0, bottom: 0, left: 0, of: tiny) == nil)
-    }
-
-    @Test func croppingCopiesTheBoxAndClipsItToTheImage() {
-        let image = randomImage(width: 30, height: 20, seed: 4)
-        let part = image.cropped(to: PixelBox(x: 5, y: 3, width: 10, height: 7))
-        #expect(part.width == 10 && part.height == 7)
-        #expect((0..<3).allSatisfy { c in (0..<7).allSatisfy { y in (0..<10).allSatisfy { x in part.pixels[c, y, x] == image.pixels[c, y + 3, x + 5] } } })
-        #expect(image.cropped(to: whole(image)) == image)
-        let clipped = image.cropped(to: PixelBox(x: 25, y: -4, width: 100, height: 10))
-        #expect(clipped.width == 5 && clipped.height == 6 && clipped.pixels[1, 0, 0] == image.pixels[1, 0, 25])
-        #expect(image.cropped(to: PixelBox(x: 40, y: 0, width: 5, height: 5)).pixels.count == 0)
-        #expect(image.cropped(to: PixelBox(x: .max, y: .min, width: .max, height: .max)).pixels.count == 0)
-    }
-}
-
-// MARK: Helpers
-
-/// Pictures without a border to put frames around. The starry_night copy loses its outer 16 px
-/// (its scan border and canvas edge are under 8 at this size); fruits loses its bottom 10 rows,
-/// a shadow whose lines darken and lose texture towards the edge over ~9 px (luma 108 → 52),
-/// which beside a dark frame reads exactly as a scan ramp would, so no true width exists there.
-private func interior(_ name: String) throws -> RGBImage {
-    switch name {
-    case "starry":
-        let image = try ImageFile.read(TestPaths.image("starry_night_376.jpg"))
-        return image.cropped(to: PixelBox(x: 16, y: 16, width: image.width - 32, height: image.height - 32))
-    case "fruits":
-        let image = try ImageFile.read(TestPaths.image("fruits.jpg"))
-        return image.cropped(to: PixelBox(x: 0, y: 0, width: image.width, height: image.height - 10))
-    default:
-        return try ImageFile.read(TestPaths.image(name + ".jpg"))
-    }
-}
-
-/// `picture` inside a frame of `colour`, `sides` pixels wide; with a ramp, the picture's outer
-/// `ramp` lines on each framed side blend from the frame's colour into it.
-private func framed(_ picture: RGBImage, _ sides: FrameWidths, colour: SIMD3<Float>, ramp: Int = 0) -> RGBImage {
-    let width = picture.width + sides.left + sides.right, height = picture.height + sides.top + sides.bottom
-    var image = RGBImage(width: width, height: height)
-    for y in 0..<height {
-        for x in 0..<width {
-            let px = x - sides.left, py = y - sides.top
-            let inside = px >= 0 && px < picture.width && py >= 0 && py < picture.height
-            var alpha: Float = inside ? 1 : 0
-            if inside && ramp > 0 {
-                for (present, distance) in [(sides.top > 0, py), (sides.bottom > 0, picture.height - 1 - py),
-                                            (sides.left > 0, px), (sides.right > 0, picture.width - 1 - px)] where present {
-                    alpha = min(alpha, Float(distance + 1) / Float(ramp + 1))
-                }
-            }
-            for c in 0..<3 {
-                let paint = inside ? picture.pixels[c, py, px] : 0
-                image.pixels[c, y, x] = alpha * paint + (1 - alpha) * colour[c]
-            }
-        }
-    }
-    return image
-}
-
-/// The top `rows` rows of `image` at `factor` of their brightness, or (fading) at a factor that
-/// rises linearly from `factor` on the top row to 1 on the last of them.
-private func darkened(_ image: RGBImage, rows: Int, to factor: Float, fading: Bool) -> RGBImage {
-    var out = image
-    for y in 0..<rows {
-        let scale = fading && rows > 1 ? factor + (1 - factor) * Float(y) / Float(rows - 1) : factor
-        for c in 0..<3 { for x in 0..<image.width { out.pixels[c, y, x] *= scale } }
-    }
-    return out
-}
-
-private func whole(_ image: RGBImage) -> PixelBox { PixelBox(x: 0, y: 0, width: image.width, height: image.height) }
-
-/// Whether `box`, in an image of that size, cuts each side within 1 px of `truth`.
-private func close(_ box: PixelBox, _ truth: FrameWidths, width: Int, height: Int) -> Bool {
-    abs(box.y - truth.top) <= 1 && abs(box.x - truth.left) <= 1
-        && abs(width - box.x - box.width - truth.right) <= 1 && abs(height - box.y - box.height - truth.bottom) <= 1
-}
-
-/// The mean luma of each line from one edge inwards (rows from the top, or from the bottom when
-/// reversed; columns from the left, or the right).
-private func lineLumas(_ image: RGBImage, rows: Bool, reversed: Bool) -> [Float] {
-    let count = rows ? image.height : image.width, length = rows ? image.width : image.height
-    return (0..<count).map { step in
-        let line = reversed ? count - 1 - step : step
-        var sum: Float = 0
-        for i in 0..<length {
-            let (y, x) = rows ? (line, i) : (i, line)
-            sum += 0.299 * image.pixels[0, y, x] + 0.587 * image.pixels[1, y, x] + 0.114 * image.pixels[2, y, x]
-        }
-        return sum / Float(length)
     }
 }
