@@ -1,7 +1,7 @@
 #include "WinogradKernels.h"
 
-// The same operations in the same order as the Swift transforms they replaced, unfused
-// (Swift never contracts a * b + c), so that results stay bit-identical.
+// No a * b + c is fused into one rounding: the results are then the same on every CPU level
+// below, and bit-identical to the Swift transforms these replaced (Swift never fuses).
 #pragma clang fp contract(off)
 
 #if defined(__x86_64__)
