@@ -53,6 +53,24 @@ extension ConvolutionAlgorithm {
     }
 }
 
+/// An algorithm that copies its input into buffers of its own before multiplying, and so can
+/// take it back through a ReLU on the way: ReLU's backward pass then costs no pass over memory.
+public protocol ReLUFusingConvolution: ConvolutionAlgorithm {
+    /// `convolve` of `input`, or, given `reluOutput`, of `input` kept where `reluOutput` > 0.
+    func convolve(input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int, height: Int, width: Int,
+                  kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
+                  epilogue: ConvolutionEpilogue)
+}
+
+extension ReLUFusingConvolution {
+    public func convolve(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+                         kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
+                         epilogue: ConvolutionEpilogue) {
+        convolve(input: input, throughReLU: nil, channels: channels, height: height, width: width, kernel: kernel,
+                 outputChannels: outputChannels, output: output, epilogue: epilogue)
+    }
+}
+
 public struct Conv2D: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int

@@ -12,7 +12,7 @@ import Foundation
 /// (a whole 512×512×64 layer would unfold to 600 MB) and stays warm in cache for its GEMM.
 /// Each worker takes every n-th band, unfolds it into its own buffer and multiplies it with
 /// single-threaded BLAS, then applies the epilogue to its band of the output.
-public struct GEMMConvolution: ConvolutionAlgorithm {
+public struct GEMMConvolution: ReLUFusingConvolution {
     /// How many output positions (columns of the GEMM) a band aims for: enough that packing
     /// the kernel is repaid, few enough that the unfolded band stays in cache.
     public var bandColumns: Int
@@ -21,18 +21,10 @@ public struct GEMMConvolution: ConvolutionAlgorithm {
         self.bandColumns = bandColumns
     }
 
-    public func convolve(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                         kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
+    /// ReLU's backward, given `reluOutput`, is applied while unfolding.
+    public func convolve(input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int, height: Int,
+                         width: Int, kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
                          epilogue: ConvolutionEpilogue) {
-        convolve(input: input, throughReLU: nil, channels: channels, height: height, width: width, kernel: kernel,
-                 outputChannels: outputChannels, output: output, epilogue: epilogue)
-    }
-
-    /// `convolve` of `input`, or, given `reluOutput`, of `input` kept where `reluOutput` > 0
-    /// (ReLU's backward, applied while unfolding).
-    func convolve(input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int, height: Int, width: Int,
-                  kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
-                  epilogue: ConvolutionEpilogue) {
         let k = channels * 9, plane = height * width
         let rowsPerBand = max(1, min((height + Parallel.workers - 1) / Parallel.workers, (bandColumns + width - 1) / width))
         let bands = (height + rowsPerBand - 1) / rowsPerBand

@@ -11,7 +11,7 @@
 // Layers with few channels (the first, RGB in; its gradient, RGB out) stay on the GEMM path,
 // where Winograd's many small GEMMs would not pay.
 
-public struct WinogradConvolution: ConvolutionAlgorithm {
+public struct WinogradConvolution: ReLUFusingConvolution {
     /// The output tile: F(2×2, 3×3), F(4×4, 3×3), or each layer's faster of the two.
     public enum Tile: Sendable {
         case f2x2, f4x4
@@ -54,29 +54,22 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         }
     }
 
-    public func convolve(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                         kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
+    /// ReLU's backward, given `reluOutput`, is applied while the input tiles are gathered.
+    public func convolve(input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int, height: Int,
+                         width: Int, kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
                          epilogue: ConvolutionEpilogue) {
-        convolve(input: input, throughReLU: nil, channels: channels, height: height, width: width, kernel: kernel,
-                 outputChannels: outputChannels, output: output, epilogue: epilogue)
-    }
-
-    /// `convolve` of `input`, or, given `reluOutput`, of `input` kept where `reluOutput` > 0
-    /// (ReLU's backward, applied while the input tiles are gathered).
-    func convolve(input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int, height: Int, width: Int,
-                  kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
-                  epilogue: ConvolutionEpilogue) {
         guard channels >= minimumChannels else {
             fallback.convolve(input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
                               kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
             return
         }
-        let large = tile == .f4x4 || tile == .bySize && height * width >= Self.largeTilePositions
-        switch large {  // each case its own specialisation of `run`
-        case false: run(WinogradF2.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
-                        kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
-        case true: run(WinogradF4.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
-                        kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
+        // Each branch its own specialisation of `run`.
+        if tile == .f4x4 || tile == .bySize && height * width >= Self.largeTilePositions {
+            run(WinogradF4.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
+                kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
+        } else {
+            run(WinogradF2.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
+                kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
         }
     }
 
