@@ -28,14 +28,14 @@ let package = Package(
         // libpng and libjpeg report errors by longjmp; Swift cannot hold a setjmp, so the
         // decode and encode calls that may jump live in this small C target.
         .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
-        // Winograd F(4×4)'s input and output transforms, in C so that `restrict` lets them be
-        // vectorised, and built for AVX-512, AVX2 and baseline x86-64 (target_clones).
-        .target(name: "WinogradKernels"),
+        // The innermost loops (Winograd F(4×4)'s transforms, pooling), in C so that `restrict`
+        // lets them be vectorised, and built for AVX-512, AVX2 and baseline x86-64 (target_clones).
+        .target(name: "VectorKernels"),
         // renameat2(RENAME_NOREPLACE), which Swift's Glibc module does not declare.
         .target(name: "CSystem"),
         .target(
             name: "Engine",
-            dependencies: ["COpenBLAS", "CGIF", "CLBFGSB", "CCrypto", "ImageCodecs", "WinogradKernels"],
+            dependencies: ["COpenBLAS", "CGIF", "CLBFGSB", "CCrypto", "ImageCodecs", "VectorKernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         // Everything about files, jobs and services, as a library so that tests can call the

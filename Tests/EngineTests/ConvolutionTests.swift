@@ -79,21 +79,26 @@ import Testing
         #expect(relativeError(analytic, numeric) < 1e-3)
     }
 
-    @Test(arguments: [Pooling.max, Pooling.average])
-    func poolAndReLUGradientsMatchFiniteDifferences(kind: Pooling) {
-        let x = Self.randomTensor(2, 7, 7, seed: 9)  // odd sides: the last row and column are dropped
+    /// Odd sides, whose last row and column are dropped; rows of 3 outputs, and of 37, which also
+    /// run the pooling kernels' vector loops (up to 16 outputs a step, then the rest).
+    @Test(arguments: [Pooling.max, Pooling.average], [(7, 7), (5, 75)])
+    func poolAndReLUGradientsMatchFiniteDifferences(kind: Pooling, side: (height: Int, width: Int)) {
+        let (height, width) = side
+        let x = Self.randomTensor(2, height, width, seed: 9)
         let pooled = Pool.forward(x, kind)
-        #expect(pooled.output.height == 3 && pooled.output.width == 3)
-        let dy = Self.randomTensor(2, 3, 3, seed: 10)
-        let analytic = Pool.backward(dy, kind, winners: pooled.winners, inputHeight: 7, inputWidth: 7).data.map(Double.init)
+        #expect(pooled.output.height == height / 2 && pooled.output.width == width / 2)
+        let expected = Reference.pool(Reference.Volume(channels: 2, height: height, width: width, data: x.data.map(Double.init)), kind)
+        #expect(relativeError(pooled.output.data.map(Double.init), expected.data) < 1e-6)
+        let dy = Self.randomTensor(2, height / 2, width / 2, seed: 10)
+        let analytic = Pool.backward(dy, kind, winners: pooled.winners, inputHeight: height, inputWidth: width).data.map(Double.init)
         let numeric = finiteDifferences(x.data.map(Double.init)) { values in
-            let y = Reference.pool(Reference.Volume(channels: 2, height: 7, width: 7, data: values), kind)
+            let y = Reference.pool(Reference.Volume(channels: 2, height: height, width: width, data: values), kind)
             return zip(y.data, dy.data).reduce(0) { $0 + $1.0 * Double($1.1) }
         }
         #expect(relativeError(analytic, numeric) < 1e-3)
 
         let relu = x.data.map { max(0, $0) }
-        let g = Self.randomTensor(2, 7, 7, seed: 11)
+        let g = Self.randomTensor(2, height, width, seed: 11)
         var reluAnalytic = [Float](repeating: .nan, count: g.count)
         ReLU.backward(g.data, output: relu, count: g.count, into: &reluAnalytic)
         let reluNumeric = finiteDifferences(x.data.map(Double.init)) { values in

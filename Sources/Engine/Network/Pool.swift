@@ -1,3 +1,5 @@
+import VectorKernels
+
 // 2×2 pooling with stride 2, after each VGG block. Odd sizes drop the last row or column
 // (Keras' "valid" pooling). Max pooling remembers which of the four inputs won, so that its
 // backward sends the gradient there; average pooling spreads it evenly.
@@ -19,36 +21,28 @@ public struct PoolResult {
 }
 
 public enum Pool {
+    /// The pooled tensor, rows written by the vectorised kernels (VectorKernels), channels in parallel.
     public static func forward(_ input: Tensor, _ kind: Pooling) -> PoolResult {
-        let h = input.height / 2, w = input.width / 2
-        var output = Tensor(channels: input.channels, height: h, width: w)
-        var winners = [UInt8](repeating: 0, count: kind == .max ? output.count : 0)
-        input.data.withUnsafeBufferPointer { x in
-            output.data.withUnsafeMutableBufferPointer { y in
-                winners.withUnsafeMutableBufferPointer { best in
-                    let (x, y, best) = (x.baseAddress!, y.baseAddress!, kind == .max ? best.baseAddress : nil)
+        let h = input.height / 2, w = input.width / 2, count = input.channels * h * w
+        var winners = [UInt8]()
+        let output = Tensor(channels: input.channels, height: h, width: w) { y in
+            input.data.withUnsafeBufferPointer { x in
+                winners = [UInt8](unsafeUninitializedCapacity: kind == .max ? count : 0) { buffer, written in
+                    let (x, best) = (x.baseAddress!, kind == .max ? buffer.baseAddress : nil)
                     Parallel.forEachRange(input.channels, minimum: 2) { channels in
                         for c in channels {
                             for oy in 0..<h {
-                                let top = x + (c * input.height + 2 * oy) * input.width
-                                let bottom = top + input.width
+                                let top = x + (c * input.height + 2 * oy) * input.width, bottom = top + input.width
                                 let out = (c * h + oy) * w
-                                for ox in 0..<w {
-                                    let a = top[2 * ox], b = top[2 * ox + 1], d = bottom[2 * ox], e = bottom[2 * ox + 1]
-                                    guard let best else {
-                                        y[out + ox] = (a + b + d + e) * kind.averageFactor
-                                        continue
-                                    }
-                                    var value = a, index: UInt8 = 0
-                                    if b > value { value = b; index = 1 }
-                                    if d > value { value = d; index = 2 }
-                                    if e > value { value = e; index = 3 }
-                                    y[out + ox] = value
-                                    best[out + ox] = index
+                                if let best {
+                                    styled_max_pool_row(top, bottom, w, y + out, best + out)
+                                } else {
+                                    styled_average_pool_row(top, bottom, w, kind.averageFactor, y + out)
                                 }
                             }
                         }
                     }
+                    written = buffer.count
                 }
             }
         }
@@ -70,17 +64,10 @@ public enum Pool {
                             for oy in 0..<h {
                                 let top = plane + 2 * oy * inputWidth, bottom = top + inputWidth
                                 let out = (c * h + oy) * w
-                                for ox in 0..<w {
-                                    let value = dy[out + ox]
-                                    let shares: (Float, Float, Float, Float)
-                                    if let best {
-                                        let index = best[out + ox]
-                                        shares = (index == 0 ? value : 0, index == 1 ? value : 0, index == 2 ? value : 0, index == 3 ? value : 0)
-                                    } else {
-                                        let share = value * kind.averageFactor
-                                        shares = (share, share, share, share)
-                                    }
-                                    (top[2 * ox], top[2 * ox + 1], bottom[2 * ox], bottom[2 * ox + 1]) = shares
+                                if let best {
+                                    styled_max_pool_backward_row(dy + out, best + out, w, top, bottom)
+                                } else {
+                                    styled_average_pool_backward_row(dy + out, w, kind.averageFactor, top, bottom)
                                 }
                                 if inputWidth > 2 * w { top[2 * w] = 0; bottom[2 * w] = 0 }
                             }

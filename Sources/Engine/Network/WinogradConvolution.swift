@@ -117,8 +117,8 @@ struct WinogradBand {
 protocol WinogradTransform {
     /// n: the outputs a tile gives per side; its input tile is n + 2 a side.
     static var outputTile: Int { get }
-    /// (G g Gᵀ)[ξ] of one 3×3 kernel g, point ξ at target[ξ · stride].
-    static func transformKernel(_ g: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, stride: Int)
+    /// U[ξ][k] = (G g Gᵀ)[ξ] for `count` 3×3 kernels g, 9 values apart: point ξ of kernel k at u[ξ · stride + k].
+    static func transformKernels(_ kernels: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>, stride: Int)
     /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the input tile d of each channel and tile of the band (of the
     /// input kept where `reluOutput` > 0, if given).
     static func transformInput(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
@@ -143,7 +143,7 @@ extension WinogradTransform {
         return [Float](unsafeUninitializedCapacity: points * stride) { u, count in
             let u = u.baseAddress!
             Parallel.forEachRange(pairs, minimum: 1 << 12) { range in
-                for pair in range { transformKernel(kernel + pair * 9, into: u + pair, stride: stride) }
+                transformKernels(kernel + range.lowerBound * 9, count: range.count, into: u + range.lowerBound, stride: stride)
             }
             count = points * stride
         }

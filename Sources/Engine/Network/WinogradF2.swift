@@ -25,14 +25,17 @@ enum WinogradF2: WinogradTransform {
         (x0 + x1 + x2, x1 - x2 - x3)
     }
 
-    static func transformKernel(_ g: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, stride: Int) {
-        // G g, column by column.
-        let c0 = kernelPoints(g[0], g[3], g[6]), c1 = kernelPoints(g[1], g[4], g[7]), c2 = kernelPoints(g[2], g[5], g[8])
-        // (G g) Gᵀ, row by row.
-        store(kernelPoints(c0.0, c1.0, c2.0), row: 0, to: target, stride: stride)
-        store(kernelPoints(c0.1, c1.1, c2.1), row: 1, to: target, stride: stride)
-        store(kernelPoints(c0.2, c1.2, c2.2), row: 2, to: target, stride: stride)
-        store(kernelPoints(c0.3, c1.3, c2.3), row: 3, to: target, stride: stride)
+    static func transformKernels(_ kernels: UnsafePointer<Float>, count: Int, into u: UnsafeMutablePointer<Float>, stride: Int) {
+        for k in 0..<count {
+            let g = kernels + 9 * k, target = u + k
+            // G g, column by column.
+            let c0 = kernelPoints(g[0], g[3], g[6]), c1 = kernelPoints(g[1], g[4], g[7]), c2 = kernelPoints(g[2], g[5], g[8])
+            // (G g) Gᵀ, row by row.
+            store(kernelPoints(c0.0, c1.0, c2.0), row: 0, to: target, stride: stride)
+            store(kernelPoints(c0.1, c1.1, c2.1), row: 1, to: target, stride: stride)
+            store(kernelPoints(c0.2, c1.2, c2.2), row: 2, to: target, stride: stride)
+            store(kernelPoints(c0.3, c1.3, c2.3), row: 3, to: target, stride: stride)
+        }
     }
 
     static func transformInput(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,

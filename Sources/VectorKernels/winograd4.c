@@ -1,14 +1,16 @@
-#include "WinogradKernels.h"
+#include "VectorKernels.h"
+#include "x86_levels.h"
 
-// No a * b + c is fused into one rounding: the results are then the same on every CPU level
-// below, and bit-identical to the Swift transforms these replaced (Swift never fuses).
-#pragma clang fp contract(off)
-
-#if defined(__x86_64__)
-#define FOR_EACH_X86_LEVEL __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define FOR_EACH_X86_LEVEL
-#endif
+/// G x.
+static inline void kernel_points(float x0, float x1, float x2, float out[6]) {
+    const float outer = x0 + x2, quarter = x0 * (1.0f / 24) + x2 * (1.0f / 6), middle = x1 * (1.0f / 12);
+    out[0] = x0 * 0.25f;
+    out[1] = (outer + x1) * (-1.0f / 6);
+    out[2] = (outer - x1) * (-1.0f / 6);
+    out[3] = quarter + middle;
+    out[4] = quarter - middle;
+    out[5] = x2;
+}
 
 /// Bᵀ x.
 static inline void input_points(float x0, float x1, float x2, float x3, float x4, float x5, float out[6]) {
@@ -28,6 +30,27 @@ static inline void output_points(float x0, float x1, float x2, float x3, float x
     out[1] = q + 2 * s;
     out[2] = p + 4 * r;
     out[3] = q + 8 * s + x5;
+}
+
+FOR_EACH_X86_LEVEL
+void styled_winograd4_kernels(const float *restrict kernels, long count, float *restrict u, long stride) {
+    // Vectorised across kernels, as the transforms below across tiles.
+#pragma clang loop vectorize(enable)
+    for (long k = 0; k < count; k++) {
+        const float *g = kernels + 9 * k;
+        // G g, column by column.
+        float column[3][6];
+#pragma unroll
+        for (int j = 0; j < 3; j++) kernel_points(g[j], g[3 + j], g[6 + j], column[j]);
+        // (G g) Gᵀ, row by row.
+#pragma unroll
+        for (int i = 0; i < 6; i++) {
+            float point[6];
+            kernel_points(column[0][i], column[1][i], column[2][i], point);
+#pragma unroll
+            for (int j = 0; j < 6; j++) u[(6 * i + j) * stride + k] = point[j];
+        }
+    }
 }
 
 FOR_EACH_X86_LEVEL

@@ -1,0 +1,37 @@
+#ifndef STYLED_VECTOR_KERNELS_H
+#define STYLED_VECTOR_KERNELS_H
+
+// The engine's innermost loops that Swift leaves scalar: they run over every activation of
+// every pass, so they are in C, where `restrict` lets the compiler vectorise them, and each is
+// built for AVX-512, AVX2 and baseline x86-64, chosen as the library loads.
+
+// Winograd F(4×4, 3×3) (WinogradF4.swift has the matrices and the layout).
+
+/// U[ξ] = (G g Gᵀ)[ξ] for `count` 3×3 kernels, 9 values apart from `kernels`: point ξ of kernel k
+/// goes to u[ξ · stride + k].
+void styled_winograd4_kernels(const float *kernels, long count, float *u, long stride);
+
+/// V[ξ] = (Bᵀ d B)[ξ] for `tiles` tiles side by side: d is the 6×6 block at column 4t of the six
+/// rows at `rows` (each `padded` values apart); point ξ of tile t goes to v[ξ · stride + t].
+void styled_winograd4_input(const float *rows, long padded, long tiles, float *v, long stride);
+
+/// The 4×4 outputs (Aᵀ M A) + bias, at least `floor`, of `tiles` tiles side by side: point ξ of
+/// tile t is m[ξ · stride + t]; output (i, j) of tile t goes to rows[i · padded + 4t + j].
+void styled_winograd4_output(const float *m, long stride, long tiles, float *rows, long padded, float bias, float floor);
+
+// 2×2 pooling with stride 2 (Pool.swift), one row of outputs from the input rows `top` and
+// `bottom`: output x pools top[2x], top[2x + 1], bottom[2x], bottom[2x + 1], numbered 0 to 3.
+
+/// The largest of each window, and which of the four it was (the first, on a tie).
+void styled_max_pool_row(const float *top, const float *bottom, long outputs, float *out, unsigned char *winners);
+
+/// The sum of each window times `factor`.
+void styled_average_pool_row(const float *top, const float *bottom, long outputs, float factor, float *out);
+
+/// Each output's gradient to its window's winner, zero to the other three.
+void styled_max_pool_backward_row(const float *gradient, const unsigned char *winners, long outputs, float *top, float *bottom);
+
+/// Each output's gradient times `factor` to all four of its window.
+void styled_average_pool_backward_row(const float *gradient, long outputs, float factor, float *top, float *bottom);
+
+#endif
