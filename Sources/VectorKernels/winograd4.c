@@ -34,8 +34,11 @@ static inline void output_points(float x0, float x1, float x2, float x3, float x
 
 FOR_EACH_X86_LEVEL
 void styled_winograd4_kernels(const float *restrict kernels, long count, float *restrict u, long stride) {
-    // Vectorised across kernels, as the transforms below across tiles.
-#pragma clang loop vectorize(enable)
+    // Vectorised across kernels, as the transforms below across tiles. The iterations write
+    // disjoint values (stride ≥ count, the header's condition), which the compiler cannot prove:
+    // with only `enable` it guarded the vector loop with overlap checks that sent every call
+    // to the scalar loop (28 ns a tile for the output transform, 2.4–3.8 ns vectorised).
+#pragma clang loop vectorize(assume_safety)
     for (long k = 0; k < count; k++) {
         const float *g = kernels + 9 * k;
         // G g, column by column.
@@ -55,9 +58,9 @@ void styled_winograd4_kernels(const float *restrict kernels, long count, float *
 
 FOR_EACH_X86_LEVEL
 void styled_winograd4_input(const float *restrict rows, long padded, long tiles, float *restrict v, long stride) {
-    // Vectorised across tiles; the loops within a tile are unrolled first, so that its values
-    // stay in registers.
-#pragma clang loop vectorize(enable)
+    // Vectorised across tiles (iterations disjoint, as above); the loops within a tile are
+    // unrolled first, so that its values stay in registers.
+#pragma clang loop vectorize(assume_safety)
     for (long t = 0; t < tiles; t++) {
         const float *d = rows + 4 * t;
         // Bᵀ d, column by column: column[j][i] is row i of column j.
@@ -79,9 +82,9 @@ void styled_winograd4_input(const float *restrict rows, long padded, long tiles,
 
 FOR_EACH_X86_LEVEL
 void styled_winograd4_output(const float *restrict m, long stride, long tiles, float *restrict rows, long padded, float bias, float floor) {
-    // Vectorised across tiles; the loops within a tile are unrolled first, so that its values
-    // stay in registers.
-#pragma clang loop vectorize(enable)
+    // Vectorised across tiles (iterations disjoint, as above); the loops within a tile are
+    // unrolled first, so that its values stay in registers.
+#pragma clang loop vectorize(assume_safety)
     for (long t = 0; t < tiles; t++) {
         // Aᵀ M, column by column: point (i, j) of the tile is m[(6i + j) · stride + t].
         float column[6][4];

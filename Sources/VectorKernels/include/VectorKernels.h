@@ -5,7 +5,9 @@
 // every pass, so they are in C, where `restrict` lets the compiler vectorise them, and each is
 // built for AVX-512, AVX2 and baseline x86-64, chosen as the library loads.
 
-// Winograd F(4×4, 3×3) (WinogradF4.swift has the matrices and the layout).
+// Winograd F(4×4, 3×3) (WinogradF4.swift has the matrices and the layout). Each is vectorised
+// on the promise that its iterations write disjoint values: `stride` at least `count` or
+// `tiles`, and `padded` at least 4 · `tiles` for the output's rows.
 
 /// U[ξ] = (G g Gᵀ)[ξ] for `count` 3×3 kernels, 9 values apart from `kernels`: point ξ of kernel k
 /// goes to u[ξ · stride + k].
