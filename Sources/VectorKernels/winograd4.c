@@ -1,6 +1,16 @@
 #include "VectorKernels.h"
 #include "x86_levels.h"
 
+// F(4×4, 3×3): 6×6 input tiles, 4×4 output tiles, 36 points, with Lavin & Gray's interpolation
+// points 0, ±1, ±2 and ∞ (as NNPACK and wincnn):
+//   Bᵀ = [[4,  0, −5,  0, 1, 0],     G = [[ 1/4,     0,    0],    Aᵀ = [[1, 1,  1, 1,  1, 0],
+//         [0, −4, −4,  1, 1, 0],          [−1/6,  −1/6, −1/6],          [0, 1, −1, 2, −2, 0],
+//         [0,  4, −4, −1, 1, 0],          [−1/6,   1/6, −1/6],          [0, 1,  1, 4,  4, 0],
+//         [0, −2, −1,  2, 1, 0],          [1/24,  1/12,  1/6],          [0, 1, −1, 8, −8, 1]]
+//         [0,  2, −1, −2, 1, 0],          [1/24, −1/12,  1/6],
+//         [0,  4,  0, −5, 0, 1]]          [   0,     0,    1]]
+// Each 2-D transform is its 1-D one applied to the tile's columns, then to the result's rows.
+
 /// G x.
 static inline void kernel_points(float x0, float x1, float x2, float out[6]) {
     const float outer = x0 + x2, quarter = x0 * (1.0f / 24) + x2 * (1.0f / 6), middle = x1 * (1.0f / 12);

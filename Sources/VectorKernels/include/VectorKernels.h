@@ -5,20 +5,25 @@
 // every pass, so they are in C, where `restrict` lets the compiler vectorise them, and each is
 // built for AVX-512, AVX2 and baseline x86-64, chosen as the library loads.
 
-// Winograd F(4×4, 3×3) (WinogradF4.swift has the matrices and the layout). Each is vectorised
-// on the promise that its iterations write disjoint values: `stride` at least `count` or
-// `tiles`, and `padded` at least 4 · `tiles` for the output's rows.
+// Winograd's transforms for one row of tiles, F(n×n, 3×3) with n = 2 (winograd2.c) and 4
+// (winograd4.c), whose files have the matrices; an input tile is n + 2 values a side, and a
+// tile or kernel has (n + 2)² points. Each is vectorised on the promise that its iterations write
+// disjoint values: `stride` at least `count` or `tiles`, and `padded` at least n · `tiles` for
+// the output's rows.
 
 /// U[ξ] = (G g Gᵀ)[ξ] for `count` 3×3 kernels, 9 values apart from `kernels`: point ξ of kernel k
 /// goes to u[ξ · stride + k].
+void styled_winograd2_kernels(const float *kernels, long count, float *u, long stride);
 void styled_winograd4_kernels(const float *kernels, long count, float *u, long stride);
 
-/// V[ξ] = (Bᵀ d B)[ξ] for `tiles` tiles side by side: d is the 6×6 block at column 4t of the six
-/// rows at `rows` (each `padded` values apart); point ξ of tile t goes to v[ξ · stride + t].
+/// V[ξ] = (Bᵀ d B)[ξ] for `tiles` tiles side by side: d is the (n + 2)² block at column n · t of
+/// the n + 2 rows at `rows` (each `padded` values apart); point ξ of tile t goes to v[ξ · stride + t].
+void styled_winograd2_input(const float *rows, long padded, long tiles, float *v, long stride);
 void styled_winograd4_input(const float *rows, long padded, long tiles, float *v, long stride);
 
-/// The 4×4 outputs (Aᵀ M A) + bias, at least `floor`, of `tiles` tiles side by side: point ξ of
-/// tile t is m[ξ · stride + t]; output (i, j) of tile t goes to rows[i · padded + 4t + j].
+/// The n × n outputs (Aᵀ M A) + bias, at least `floor`, of `tiles` tiles side by side: point ξ of
+/// tile t is m[ξ · stride + t]; output (i, j) of tile t goes to rows[i · padded + n · t + j].
+void styled_winograd2_output(const float *m, long stride, long tiles, float *rows, long padded, float bias, float floor);
 void styled_winograd4_output(const float *m, long stride, long tiles, float *rows, long padded, float bias, float floor);
 
 // 2×2 pooling with stride 2 (Pool.swift), one row of outputs from the input rows `top` and
