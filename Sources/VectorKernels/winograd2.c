@@ -1,5 +1,6 @@
 #include "VectorKernels.h"
 #include "x86_levels.h"
+#include "winograd_rows.h"
 
 // F(2×2, 3×3): 4×4 input tiles, 2×2 output tiles, 16 points:
 //   Bᵀ = [[1,  0, −1,  0],     G = [[1,  0,  0],     Aᵀ = [[1, 1,  1,  0],
@@ -50,13 +51,22 @@ void styled_winograd2_kernels(const float *restrict kernels, long count, float *
 }
 
 FOR_EACH_X86_LEVEL
-void styled_winograd2_input(const float *restrict rows, long padded, long tiles, float *restrict v, long stride) {
+void styled_winograd2_gather_row(const float *restrict source, const float *restrict relu_output, long width,
+                                 float *restrict phases, long length) {
+    gather_row(source, relu_output, width, phases, length, 2);
+}
+
+FOR_EACH_X86_LEVEL
+void styled_winograd2_input(const float *restrict rows, long length, long tiles, float *restrict v, long stride) {
 #pragma clang loop vectorize(assume_safety)
     for (long t = 0; t < tiles; t++) {
-        const float *d = rows + 2 * t;
         float column[4][4];
 #pragma unroll
-        for (int j = 0; j < 4; j++) input_points(d[j], d[padded + j], d[2 * padded + j], d[3 * padded + j], column[j]);
+        for (int j = 0; j < 4; j++) {
+            const float *d = rows + (j % 2) * length + t + j / 2;
+            const long row = 2 * length;
+            input_points(d[0], d[row], d[2 * row], d[3 * row], column[j]);
+        }
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             float point[4];

@@ -1,5 +1,6 @@
 #include "VectorKernels.h"
 #include "x86_levels.h"
+#include "winograd_rows.h"
 
 // F(4×4, 3×3): 6×6 input tiles, 4×4 output tiles, 36 points, with Lavin & Gray's interpolation
 // points 0, ±1, ±2 and ∞ (as NNPACK and wincnn):
@@ -67,17 +68,25 @@ void styled_winograd4_kernels(const float *restrict kernels, long count, float *
 }
 
 FOR_EACH_X86_LEVEL
-void styled_winograd4_input(const float *restrict rows, long padded, long tiles, float *restrict v, long stride) {
+void styled_winograd4_gather_row(const float *restrict source, const float *restrict relu_output, long width,
+                                 float *restrict phases, long length) {
+    gather_row(source, relu_output, width, phases, length, 4);
+}
+
+FOR_EACH_X86_LEVEL
+void styled_winograd4_input(const float *restrict rows, long length, long tiles, float *restrict v, long stride) {
     // Vectorised across tiles (iterations disjoint, as above); the loops within a tile are
     // unrolled first, so that its values stay in registers.
 #pragma clang loop vectorize(assume_safety)
     for (long t = 0; t < tiles; t++) {
-        const float *d = rows + 4 * t;
-        // Bᵀ d, column by column: column[j][i] is row i of column j.
+        // Bᵀ d, column by column: column[j][i] is row i of column j, which is phase j mod 4 of
+        // the tile's row i at t + j / 4.
         float column[6][6];
 #pragma unroll
         for (int j = 0; j < 6; j++) {
-            input_points(d[j], d[padded + j], d[2 * padded + j], d[3 * padded + j], d[4 * padded + j], d[5 * padded + j], column[j]);
+            const float *d = rows + (j % 4) * length + t + j / 4;
+            const long row = 4 * length;
+            input_points(d[0], d[row], d[2 * row], d[3 * row], d[4 * row], d[5 * row], column[j]);
         }
         // (Bᵀ d) B, row by row.
 #pragma unroll

@@ -15,11 +15,13 @@ protocol WinogradTransform {
     /// The C transforms (VectorKernels.h has their contracts): a batch of kernels, and one row of
     /// tiles in and out.
     static var kernelTransform: KernelTransform { get }
+    static var gatherRow: RowGather { get }
     static var inputTransform: InputTransform { get }
     static var outputTransform: OutputTransform { get }
 }
 
 typealias KernelTransform = @convention(c) (UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
+typealias RowGather = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
 typealias InputTransform = @convention(c) (UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?, Int) -> Void
 typealias OutputTransform = @convention(c) (UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?, Int, Float, Float) -> Void
 
@@ -27,6 +29,7 @@ typealias OutputTransform = @convention(c) (UnsafePointer<Float>?, Int, Int, Uns
 enum WinogradF2: WinogradTransform {
     static let outputTile = 2
     static let kernelTransform: KernelTransform = styled_winograd2_kernels
+    static let gatherRow: RowGather = styled_winograd2_gather_row
     static let inputTransform: InputTransform = styled_winograd2_input
     static let outputTransform: OutputTransform = styled_winograd2_output
 }
@@ -36,6 +39,7 @@ enum WinogradF2: WinogradTransform {
 enum WinogradF4: WinogradTransform {
     static let outputTile = 4
     static let kernelTransform: KernelTransform = styled_winograd4_kernels
+    static let gatherRow: RowGather = styled_winograd4_gather_row
     static let inputTransform: InputTransform = styled_winograd4_input
     static let outputTransform: OutputTransform = styled_winograd4_output
 }
@@ -62,67 +66,40 @@ extension WinogradTransform {
     }
 
     /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the input tile d of each channel and tile of the band (of the
-    /// input kept where `reluOutput` > 0, if given).
+    /// input kept where `reluOutput` > 0, if given). For each channel and tile row, its n + 2 input
+    /// rows are gathered (padded with zeros, split into n phases, through ReLU's backward on the
+    /// way) into consecutive rows of a buffer, zeros for a row outside the image, and transformed.
     static func transformInput(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
                                band: WinogradBand, into v: UnsafeMutablePointer<Float>) {
+        let n = outputTile, height = band.height, width = band.width, length = band.tileColumns + 1
         let stride = pointStride(channels * band.tiles)
-        forEachInputRow(input, throughReLU: reluOutput, channels: channels, band: band, into: v) { rows, padded, base in
-            inputTransform(rows, padded, band.tileColumns, base, stride)
-        }
-    }
-
-    /// The band's outputs Y = Aᵀ M A, then the epilogue, from M[ξ][o][t].
-    static func transformOutput(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
-                                into output: UnsafeMutablePointer<Float>) {
-        let stride = pointStride(outputChannels * band.tiles)
-        forEachOutputRow(m, outputChannels: outputChannels, band: band, epilogue: epilogue, into: output) { rows, padded, base, bias, floor in
-            outputTransform(base, stride, band.tileColumns, rows, padded, bias, floor)
-        }
-    }
-
-    /// For each channel and tile row of the band: the tile row's n + 2 input rows, copied into rows
-    /// of `padded` values with the image's column x at x + 1 and zeros outside the image, so that
-    /// the loop over tiles has no edge tests (and taken through ReLU's backward on the way, given
-    /// `reluOutput`); then `body(rows, padded, target)` with `target` at V[0][c][tile row's first tile].
-    static func forEachInputRow(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
-                                band: WinogradBand, into v: UnsafeMutablePointer<Float>,
-                                _ body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let n = outputTile, height = band.height, width = band.width, padded = n * band.tileColumns + 2
-        let rows = UnsafeMutablePointer<Float>.allocate(capacity: (n + 2) * padded)
+        let rows = UnsafeMutablePointer<Float>.allocate(capacity: (n + 2) * n * length)
         defer { rows.deallocate() }
         for c in 0..<channels {
             let plane = c * height * width
             for tileRow in 0..<band.tileRows {
                 let top = n * (band.firstTileRow + tileRow) - 1
                 for i in 0..<n + 2 {
-                    let target = rows + i * padded, line = plane + (top + i) * width
+                    let target = rows + i * n * length, line = plane + (top + i) * width
                     if top + i >= 0 && top + i < height {
-                        target[0] = 0
-                        if let reluOutput {
-                            ReLU.backward(input + line, output: reluOutput + line, count: width, into: target + 1)
-                        } else {
-                            (target + 1).update(from: input + line, count: width)
-                        }
-                        (target + 1 + width).update(repeating: 0, count: padded - 1 - width)
+                        gatherRow(input + line, reluOutput.map { $0 + line }, width, target, length)
                     } else {
-                        target.update(repeating: 0, count: padded)
+                        target.update(repeating: 0, count: n * length)
                     }
                 }
-                body(rows, padded, v + c * band.tiles + tileRow * band.tileColumns)
+                inputTransform(rows, length, band.tileColumns, v + c * band.tiles + tileRow * band.tileColumns, stride)
             }
         }
     }
 
-    /// For each output channel and tile row of the band: `body(rows, padded, source, bias, floor)`
-    /// writes the tile row's n output rows into `rows` of `padded` values from `source` at
-    /// M[0][o][tile row's first tile], adding `bias` and clamping at `floor`. A tile row that lies
-    /// within the image is written in place; one that reaches past its edge (a side that is not
-    /// a multiple of n: every tile row when it is the width) into a buffer, whose rows and
-    /// columns within the image are then copied out.
-    static func forEachOutputRow(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
-                                 into output: UnsafeMutablePointer<Float>,
-                                 _ body: (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, Float, Float) -> Void) {
+    /// The band's outputs Y = Aᵀ M A, plus the bias and through the epilogue's ReLU, from
+    /// M[ξ][o][t]. A tile row that lies within the image is written in place; one that reaches
+    /// past its edge (a side that is not a multiple of n: every tile row when it is the width)
+    /// into a buffer, whose rows and columns within the image are then copied out.
+    static func transformOutput(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
+                                into output: UnsafeMutablePointer<Float>) {
         let n = outputTile, height = band.height, width = band.width, padded = n * band.tileColumns
+        let stride = pointStride(outputChannels * band.tiles)
         let rows = UnsafeMutablePointer<Float>.allocate(capacity: n * padded)
         defer { rows.deallocate() }
         let floor: Float = epilogue.relu ? 0 : -.infinity
@@ -132,9 +109,9 @@ extension WinogradTransform {
             for tileRow in 0..<band.tileRows {
                 let source = m + o * band.tiles + tileRow * band.tileColumns, y = n * (band.firstTileRow + tileRow)
                 if padded == width && y + n <= height {
-                    body(plane + y * width, width, source, bias, floor)
+                    outputTransform(source, stride, band.tileColumns, plane + y * width, width, bias, floor)
                 } else {
-                    body(rows, padded, source, bias, floor)
+                    outputTransform(source, stride, band.tileColumns, rows, padded, bias, floor)
                     for i in 0..<min(n, height - y) { (plane + (y + i) * width).update(from: rows + i * padded, count: width) }
                 }
             }

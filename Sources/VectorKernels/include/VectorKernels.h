@@ -8,18 +8,26 @@
 // Winograd's transforms for one row of tiles, F(n×n, 3×3) with n = 2 (winograd2.c) and 4
 // (winograd4.c), whose files have the matrices; an input tile is n + 2 values a side, and a
 // tile or kernel has (n + 2)² points. Each is vectorised on the promise that its iterations write
-// disjoint values: `stride` at least `count` or `tiles`, and `padded` at least n · `tiles` for
-// the output's rows.
+// disjoint values: `stride` at least `count` or `tiles`, `length` at least `tiles` + 1, and
+// `padded` at least n · `tiles` for the output's rows.
 
 /// U[ξ] = (G g Gᵀ)[ξ] for `count` 3×3 kernels, 9 values apart from `kernels`: point ξ of kernel k
 /// goes to u[ξ · stride + k].
 void styled_winograd2_kernels(const float *kernels, long count, float *u, long stride);
 void styled_winograd4_kernels(const float *kernels, long count, float *u, long stride);
 
-/// V[ξ] = (Bᵀ d B)[ξ] for `tiles` tiles side by side: d is the (n + 2)² block at column n · t of
-/// the n + 2 rows at `rows` (each `padded` values apart); point ξ of tile t goes to v[ξ · stride + t].
-void styled_winograd2_input(const float *rows, long padded, long tiles, float *v, long stride);
-void styled_winograd4_input(const float *rows, long padded, long tiles, float *v, long stride);
+/// One input row for the input transform: the row's `width` values (taken through ReLU's
+/// backward if `relu_output` is given: source[x] where relu_output[x] > 0, else 0) with one zero
+/// before them and zeros after, split by column into n phases of `length` values (n · `length` >
+/// `width`): padded column n · t + p goes to phases[p · length + t].
+void styled_winograd2_gather_row(const float *source, const float *relu_output, long width, float *phases, long length);
+void styled_winograd4_gather_row(const float *source, const float *relu_output, long width, float *phases, long length);
+
+/// V[ξ] = (Bᵀ d B)[ξ] for `tiles` tiles side by side, tiles + 1 ≤ `length`: d is the (n + 2)²
+/// block at padded column n · t of the n + 2 gathered rows at `rows` (each n · `length` values
+/// apart); point ξ of tile t goes to v[ξ · stride + t].
+void styled_winograd2_input(const float *rows, long length, long tiles, float *v, long stride);
+void styled_winograd4_input(const float *rows, long length, long tiles, float *v, long stride);
 
 /// The n × n outputs (Aᵀ M A) + bias, at least `floor`, of `tiles` tiles side by side: point ξ of
 /// tile t is m[ξ · stride + t]; output (i, j) of tile t goes to rows[i · padded + n · t + j].
