@@ -27,8 +27,8 @@ public struct WinogradConvolution: ReLUFusingConvolution {
     static let largeTilePositions = 64 * 64
 
     public var tile: Tile
-    /// Tiles per band: enough columns for the GEMMs, little enough to stay in cache; by default
-    /// the same band memory for either tile, about 4096 transformed values a channel.
+    /// Tiles per band, about: enough columns for the GEMMs, little enough to stay in cache; by
+    /// default the same band memory for either tile, about 4096 transformed values a channel.
     public var bandTiles: Int?
     public var fallback: GEMMConvolution
     /// Below this many input (forward) or output (backward) channels, use `fallback`.
@@ -80,16 +80,23 @@ public struct WinogradConvolution: ReLUFusingConvolution {
         let n = T.outputTile, points = (n + 2) * (n + 2)
         let transformed = T.transformKernels(kernel, outputChannels: outputChannels, channels: channels)
         let tileRows = (height + n - 1) / n, tileColumns = (width + n - 1) / n
-        let rowsPerBand = max(1, min((tileRows + Parallel.workers - 1) / Parallel.workers, (bandTiles ?? 4096 / points) / tileColumns))
-        let bands = (tileRows + rowsPerBand - 1) / rowsPerBand
-        let capacity = rowsPerBand * tileColumns, uStride = T.pointStride(outputChannels * channels)
+        let bandRows = max(1, (bandTiles ?? 4096 / points) / tileColumns), uStride = T.pointStride(outputChannels * channels)
         transformed.withUnsafeBufferPointer { u in
             Parallel.run { worker in
+                // Each worker takes an equal share of the tile rows (to a row), cut into bands of
+                // about `bandRows` rows: block 4 at 512 px had bands of 7, 7 and 2 rows, 9 for one
+                // worker and 7 for the other, and now a band of 8 each (a band's fixed cost,
+                // OpenBLAS packing each point's kernel matrix, is then paid twice, not three times).
+                let workers = Parallel.workers, first = tileRows * worker / workers
+                let share = tileRows * (worker + 1) / workers - first
+                guard share > 0 else { return }
+                let bands = max(1, (share + bandRows / 2) / bandRows), capacity = (share + bands - 1) / bands * tileColumns
                 let v = UnsafeMutablePointer<Float>.allocate(capacity: points * T.pointStride(channels * capacity))
                 let m = UnsafeMutablePointer<Float>.allocate(capacity: points * T.pointStride(outputChannels * capacity))
                 defer { v.deallocate(); m.deallocate() }
-                for band in stride(from: worker, to: bands, by: Parallel.workers) {
-                    let band = WinogradBand(firstTileRow: band * rowsPerBand, tileRows: min(rowsPerBand, tileRows - band * rowsPerBand),
+                for band in 0..<bands {
+                    let top = first + share * band / bands
+                    let band = WinogradBand(firstTileRow: top, tileRows: first + share * (band + 1) / bands - top,
                                             tileColumns: tileColumns, height: height, width: width)
                     T.transformInput(input, throughReLU: reluOutput, channels: channels, band: band, into: v)
                     let vStride = T.pointStride(channels * band.tiles), mStride = T.pointStride(outputChannels * band.tiles)
