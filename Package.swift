@@ -28,7 +28,7 @@ let package = Package(
         // libpng and libjpeg report errors by longjmp; Swift cannot hold a setjmp, so the
         // decode and encode calls that may jump live in this small C target.
         .target(name: "ImageCodecs", dependencies: ["CPNG", "CJPEG"]),
-        // The innermost loops (Winograd F(4×4)'s transforms, pooling), in C so that `restrict`
+        // The innermost loops (Winograd's transforms, pooling), in C so that `restrict`
         // lets them be vectorised, and built for AVX-512, AVX2 and baseline x86-64 (target_clones).
         .target(name: "VectorKernels"),
         // renameat2(RENAME_NOREPLACE), which Swift's Glibc module does not declare.
