@@ -63,24 +63,22 @@ public struct WinogradConvolution: ReLUFusingConvolution {
                               kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
             return
         }
-        // Each branch its own specialisation of `run`.
         if tile == .f4x4 || tile == .bySize && height * width >= Self.largeTilePositions {
-            run(WinogradF4.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
+            run(.f4, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
                 kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
         } else {
-            run(WinogradF2.self, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
+            run(.f2, input: input, throughReLU: reluOutput, channels: channels, height: height, width: width,
                 kernel: kernel, outputChannels: outputChannels, output: output, epilogue: epilogue)
         }
     }
 
-    private func run<T: WinogradTransform>(_: T.Type, input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?,
-                                           channels: Int, height: Int, width: Int,
-                                           kernel: UnsafePointer<Float>, outputChannels: Int, output: UnsafeMutablePointer<Float>,
-                                           epilogue: ConvolutionEpilogue) {
-        let n = T.outputTile, points = (n + 2) * (n + 2)
-        let transformed = T.transformKernels(kernel, outputChannels: outputChannels, channels: channels)
+    private func run(_ transform: WinogradTransform, input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?,
+                     channels: Int, height: Int, width: Int, kernel: UnsafePointer<Float>, outputChannels: Int,
+                     output: UnsafeMutablePointer<Float>, epilogue: ConvolutionEpilogue) {
+        let n = transform.outputTile, points = transform.points
+        let transformed = transform.transformKernels(kernel, outputChannels: outputChannels, channels: channels)
         let tileRows = (height + n - 1) / n, tileColumns = (width + n - 1) / n
-        let bandRows = max(1, (bandTiles ?? 4096 / points) / tileColumns), uStride = T.pointStride(outputChannels * channels)
+        let bandRows = max(1, (bandTiles ?? 4096 / points) / tileColumns), uStride = transform.pointStride(outputChannels * channels)
         transformed.withUnsafeBufferPointer { u in
             Parallel.run { worker in
                 // Each worker takes an equal share of the tile rows (to a row), cut into bands of
@@ -91,20 +89,20 @@ public struct WinogradConvolution: ReLUFusingConvolution {
                 let share = tileRows * (worker + 1) / workers - first
                 guard share > 0 else { return }
                 let bands = max(1, (share + bandRows / 2) / bandRows), capacity = (share + bands - 1) / bands * tileColumns
-                let v = UnsafeMutablePointer<Float>.allocate(capacity: points * T.pointStride(channels * capacity))
-                let m = UnsafeMutablePointer<Float>.allocate(capacity: points * T.pointStride(outputChannels * capacity))
+                let v = UnsafeMutablePointer<Float>.allocate(capacity: points * transform.pointStride(channels * capacity))
+                let m = UnsafeMutablePointer<Float>.allocate(capacity: points * transform.pointStride(outputChannels * capacity))
                 defer { v.deallocate(); m.deallocate() }
                 for band in 0..<bands {
                     let top = first + share * band / bands
                     let band = WinogradBand(firstTileRow: top, tileRows: first + share * (band + 1) / bands - top,
                                             tileColumns: tileColumns, height: height, width: width)
-                    T.transformInput(input, throughReLU: reluOutput, channels: channels, band: band, into: v)
-                    let vStride = T.pointStride(channels * band.tiles), mStride = T.pointStride(outputChannels * band.tiles)
+                    transform.transformInput(input, throughReLU: reluOutput, channels: channels, band: band, into: v)
+                    let vStride = transform.pointStride(channels * band.tiles), mStride = transform.pointStride(outputChannels * band.tiles)
                     for xi in 0..<points {
                         BLAS.sgemm(m: outputChannels, n: band.tiles, k: channels, a: u.baseAddress! + xi * uStride, lda: channels,
                                    b: v + xi * vStride, ldb: band.tiles, beta: 0, c: m + xi * mStride, ldc: band.tiles)
                     }
-                    T.transformOutput(m, outputChannels: outputChannels, band: band, epilogue: epilogue, into: output)
+                    transform.transformOutput(m, outputChannels: outputChannels, band: band, epilogue: epilogue, into: output)
                 }
             }
         }

@@ -6,56 +6,41 @@ import VectorKernels
 // winograd2.c and winograd4.c have the matrices), vectorised across tiles and kernels; here is
 // the layout, and the gathering of the image's rows into tiles and back.
 
-/// One F(n×n, 3×3). Transformed values are stored point-major: point ξ = (n+2)·i + j of tile t in
-/// channel c at [ξ][c][t], so that each point's values form one GEMM operand; the points are
-/// `pointStride` apart.
-protocol WinogradTransform {
+/// One F(n×n, 3×3): its tile and its C transforms (VectorKernels.h has their contracts).
+/// Transformed values are stored point-major: point ξ = (n+2)·i + j of tile t in channel c at
+/// [ξ][c][t], so that each point's values form one GEMM operand; the points are `pointStride`
+/// apart.
+struct WinogradTransform {
     /// n: the outputs a tile gives per side; its input tile is n + 2 a side.
-    static var outputTile: Int { get }
-    /// The C transforms (VectorKernels.h has their contracts): a batch of kernels, and one row of
-    /// tiles in and out.
-    static var kernelTransform: KernelTransform { get }
-    static var gatherRow: RowGather { get }
-    static var inputTransform: InputTransform { get }
-    static var outputTransform: OutputTransform { get }
-}
+    let outputTile: Int
+    let kernelTransform: @convention(c) (UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
+    let gatherRow: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
+    let inputTransform: @convention(c) (UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?, Int) -> Void
+    let outputTransform: @convention(c) (UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?, Int, Float, Float) -> Void
 
-typealias KernelTransform = @convention(c) (UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
-typealias RowGather = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
-typealias InputTransform = @convention(c) (UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?, Int) -> Void
-typealias OutputTransform = @convention(c) (UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?, Int, Float, Float) -> Void
+    var points: Int { (outputTile + 2) * (outputTile + 2) }
 
-/// F(2×2, 3×3): 16 points for 4 outputs, 2.25× fewer multiplications than direct.
-enum WinogradF2: WinogradTransform {
-    static let outputTile = 2
-    static let kernelTransform: KernelTransform = styled_winograd2_kernels
-    static let gatherRow: RowGather = styled_winograd2_gather_row
-    static let inputTransform: InputTransform = styled_winograd2_input
-    static let outputTransform: OutputTransform = styled_winograd2_output
-}
-
-/// F(4×4, 3×3): 36 points for 16 outputs, 4× fewer; Lavin & Gray's interpolation points 0, ±1,
-/// ±2 and ∞ (as NNPACK and wincnn).
-enum WinogradF4: WinogradTransform {
-    static let outputTile = 4
-    static let kernelTransform: KernelTransform = styled_winograd4_kernels
-    static let gatherRow: RowGather = styled_winograd4_gather_row
-    static let inputTransform: InputTransform = styled_winograd4_input
-    static let outputTransform: OutputTransform = styled_winograd4_output
+    /// F(2×2, 3×3): 16 points for 4 outputs, 2.25× fewer multiplications than direct.
+    static let f2 = WinogradTransform(outputTile: 2, kernelTransform: styled_winograd2_kernels, gatherRow: styled_winograd2_gather_row,
+                                      inputTransform: styled_winograd2_input, outputTransform: styled_winograd2_output)
+    /// F(4×4, 3×3): 36 points for 16 outputs, 4× fewer; Lavin & Gray's interpolation points 0,
+    /// ±1, ±2 and ∞ (as NNPACK and wincnn).
+    static let f4 = WinogradTransform(outputTile: 4, kernelTransform: styled_winograd4_kernels, gatherRow: styled_winograd4_gather_row,
+                                      inputTransform: styled_winograd4_input, outputTransform: styled_winograd4_output)
 }
 
 extension WinogradTransform {
     /// Where point ξ + 1's values start after point ξ's `count`: past them, at an odd number of
     /// cache lines, so that a tile's points (written and read together) do not all fall in one
     /// cache set, as they do a power of two apart (a 512-channel layer at 32×32 took 1.6× as long).
-    static func pointStride(_ count: Int) -> Int {
+    func pointStride(_ count: Int) -> Int {
         let lines = (count + 15) / 16
         return (lines | 1) * 16
     }
 
     /// U[ξ][o][c] = (G g Gᵀ)[ξ] for each 3×3 kernel g = kernel[o][c], the kernels shared out among the workers.
-    static func transformKernels(_ kernel: UnsafePointer<Float>, outputChannels: Int, channels: Int) -> [Float] {
-        let pairs = outputChannels * channels, stride = pointStride(pairs), points = (outputTile + 2) * (outputTile + 2)
+    func transformKernels(_ kernel: UnsafePointer<Float>, outputChannels: Int, channels: Int) -> [Float] {
+        let pairs = outputChannels * channels, stride = pointStride(pairs)
         return [Float](unsafeUninitializedCapacity: points * stride) { u, count in
             let u = u.baseAddress!
             Parallel.forEachRange(pairs, minimum: 1 << 12) { range in
@@ -69,7 +54,7 @@ extension WinogradTransform {
     /// input kept where `reluOutput` > 0, if given). For each channel and tile row, its n + 2 input
     /// rows are gathered (padded with zeros, split into n phases, through ReLU's backward on the
     /// way) into consecutive rows of a buffer, zeros for a row outside the image, and transformed.
-    static func transformInput(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
+    func transformInput(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
                                band: WinogradBand, into v: UnsafeMutablePointer<Float>) {
         let n = outputTile, height = band.height, width = band.width, length = band.tileColumns + 1
         let stride = pointStride(channels * band.tiles)
@@ -96,7 +81,7 @@ extension WinogradTransform {
     /// M[ξ][o][t]. A tile row that lies within the image is written in place; one that reaches
     /// past its edge (a side that is not a multiple of n: every tile row when it is the width)
     /// into a buffer, whose rows and columns within the image are then copied out.
-    static func transformOutput(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
+    func transformOutput(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
                                 into output: UnsafeMutablePointer<Float>) {
         let n = outputTile, height = band.height, width = band.width, padded = n * band.tileColumns
         let stride = pointStride(outputChannels * band.tiles)
