@@ -24,7 +24,8 @@ import Testing
     // images, and both backward routes (Cin < Cout folds Wᵀ·dY; otherwise the rotated kernel);
     // sides that are multiples of Winograd's tiles, both or one (its tile rows are written in
     // place where they lie within the image, through a buffer where they reach past it); rows of
-    // at least 16 tiles, which run the C transforms' vector loops (16 tiles a step, then the rest).
+    // at least 16 tiles, which run the C transforms' vector loops (16 tiles a step with AVX-512,
+    // then the rest).
     static let shapes = [(3, 8, 13, 17), (5, 4, 1, 9), (4, 6, 7, 1), (16, 16, 31, 33), (12, 5, 64, 3), (32, 48, 10, 10),
                          (16, 16, 12, 8), (16, 16, 9, 8), (16, 16, 8, 9), (16, 16, 6, 4), (16, 16, 9, 70), (16, 16, 8, 64)]
 
