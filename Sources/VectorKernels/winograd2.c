@@ -34,24 +34,4 @@ __attribute__((always_inline)) static inline void output_points(const float *x, 
     out[1] = x1 - x2 - x3;
 }
 
-FOR_EACH_X86_LEVEL
-void styled_winograd2_kernels(const float *restrict kernels, long count, float *restrict u, long stride) {
-    transform_kernels(kernels, count, u, stride, 4, kernel_points);
-}
-
-FOR_EACH_X86_LEVEL
-void styled_winograd2_gather_row(const float *restrict source, const float *restrict relu_output, long width,
-                                 float *restrict phases, long length) {
-    gather_row(source, relu_output, width, phases, length, 2);
-}
-
-FOR_EACH_X86_LEVEL
-void styled_winograd2_input(const float *restrict rows, long length, long tiles, float *restrict v, long stride) {
-    transform_input(rows, length, tiles, v, stride, 2, input_points);
-}
-
-FOR_EACH_X86_LEVEL
-void styled_winograd2_output(const float *restrict m, long stride, long tiles, float *restrict rows, long padded, float bias,
-                             float floor) {
-    transform_output(m, stride, tiles, rows, padded, bias, floor, 2, output_points);
-}
+WINOGRAD_ENTRY_POINTS(2)

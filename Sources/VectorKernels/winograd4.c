@@ -46,24 +46,4 @@ __attribute__((always_inline)) static inline void output_points(const float *x, 
     out[3] = q + 8 * s + x5;
 }
 
-FOR_EACH_X86_LEVEL
-void styled_winograd4_kernels(const float *restrict kernels, long count, float *restrict u, long stride) {
-    transform_kernels(kernels, count, u, stride, 6, kernel_points);
-}
-
-FOR_EACH_X86_LEVEL
-void styled_winograd4_gather_row(const float *restrict source, const float *restrict relu_output, long width,
-                                 float *restrict phases, long length) {
-    gather_row(source, relu_output, width, phases, length, 4);
-}
-
-FOR_EACH_X86_LEVEL
-void styled_winograd4_input(const float *restrict rows, long length, long tiles, float *restrict v, long stride) {
-    transform_input(rows, length, tiles, v, stride, 4, input_points);
-}
-
-FOR_EACH_X86_LEVEL
-void styled_winograd4_output(const float *restrict m, long stride, long tiles, float *restrict rows, long padded, float bias,
-                             float floor) {
-    transform_output(m, stride, tiles, rows, padded, bias, floor, 4, output_points);
-}
+WINOGRAD_ENTRY_POINTS(4)

@@ -1,6 +1,8 @@
 #ifndef STYLED_WINOGRAD_TILES_H
 #define STYLED_WINOGRAD_TILES_H
 
+#include "x86_levels.h"
+
 // The loops of F(n×n, 3×3) for n = 2 and 4 (VectorKernels.h has their contracts), each
 // written once for a tile of a = n + 2 points a side and the tile's three 1-D transforms, which
 // winograd2.c and winograd4.c give: always inlined there, with n and the transforms constant,
@@ -116,5 +118,27 @@ __attribute__((always_inline)) static inline void gather_row(const float *restri
         }
     }
 }
+
+/// The four entry points of F(n×n, 3×3) (VectorKernels.h), each built for every x86 level, for
+/// a tile file that defines its 1-D transforms kernel_points, input_points and output_points.
+#define WINOGRAD_ENTRY_POINTS(n)                                                                                          \
+    FOR_EACH_X86_LEVEL                                                                                                    \
+    void styled_winograd##n##_kernels(const float *restrict kernels, long count, float *restrict u, long stride) {       \
+        transform_kernels(kernels, count, u, stride, n + 2, kernel_points);                                              \
+    }                                                                                                                     \
+    FOR_EACH_X86_LEVEL                                                                                                    \
+    void styled_winograd##n##_gather_row(const float *restrict source, const float *restrict relu_output, long width,    \
+                                         float *restrict phases, long length) {                                          \
+        gather_row(source, relu_output, width, phases, length, n);                                                       \
+    }                                                                                                                     \
+    FOR_EACH_X86_LEVEL                                                                                                    \
+    void styled_winograd##n##_input(const float *restrict rows, long length, long tiles, float *restrict v, long stride) { \
+        transform_input(rows, length, tiles, v, stride, n, input_points);                                                \
+    }                                                                                                                     \
+    FOR_EACH_X86_LEVEL                                                                                                    \
+    void styled_winograd##n##_output(const float *restrict m, long stride, long tiles, float *restrict rows, long padded, \
+                                     float bias, float floor) {                                                          \
+        transform_output(m, stride, tiles, rows, padded, bias, floor, n, output_points);                                 \
+    }
 
 #endif
