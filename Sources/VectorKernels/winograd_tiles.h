@@ -113,7 +113,7 @@ __attribute__((always_inline)) static inline void gather_row(const float *restri
         for (long p = 0; p < n; p++) {
             const long x = n * t + p;
             float value = 0;
-            if (x >= 1 && x <= width) value = relu_output && !(relu_output[x - 1] > 0) ? 0 : source[x - 1];
+            if (x >= 1 && x <= width) value = !relu_output || relu_output[x - 1] > 0 ? source[x - 1] : 0;
             phases[p * length + t] = value;
         }
     }

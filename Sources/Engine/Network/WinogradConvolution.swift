@@ -6,8 +6,8 @@
 // F(2×2, 3×3) takes 16 for 4 outputs, 2.25× fewer than direct; F(4×4, 3×3) (the default for
 // large layers) 36 for 16, 4× fewer (WinogradTransform.swift). F(4×4)'s transforms
 // have larger constants and cost some float32 accuracy, but it still agrees with the direct
-// convolution to 1e-5 and with the reference's losses to 1e-4 (the tests check both). Tiles are
-// processed in bands, one band per worker at a time, like the im2col path.
+// convolution to 1e-5 and with the reference's losses to 1e-4 (the tests check both). Each
+// worker takes an equal share of the tile rows and processes it in bands, like the im2col path.
 // Layers with few channels (the first, RGB in; its gradient, RGB out) stay on the GEMM path,
 // where Winograd's many small GEMMs would not pay.
 
@@ -96,13 +96,14 @@ public struct WinogradConvolution: ReLUFusingConvolution {
                     let top = first + share * band / bands
                     let band = WinogradBand(firstTileRow: top, tileRows: first + share * (band + 1) / bands - top,
                                             tileColumns: tileColumns, height: height, width: width)
-                    transform.transformInput(input, throughReLU: reluOutput, channels: channels, band: band, into: v)
                     let vStride = transform.pointStride(channels * band.tiles), mStride = transform.pointStride(outputChannels * band.tiles)
+                    transform.transformInput(input, throughReLU: reluOutput, channels: channels, band: band, into: v, stride: vStride)
                     for xi in 0..<points {
                         BLAS.sgemm(m: outputChannels, n: band.tiles, k: channels, a: u.baseAddress! + xi * uStride, lda: channels,
                                    b: v + xi * vStride, ldb: band.tiles, beta: 0, c: m + xi * mStride, ldc: band.tiles)
                     }
-                    transform.transformOutput(m, outputChannels: outputChannels, band: band, epilogue: epilogue, into: output)
+                    transform.transformOutput(m, stride: mStride, outputChannels: outputChannels, band: band, epilogue: epilogue,
+                                              into: output)
                 }
             }
         }

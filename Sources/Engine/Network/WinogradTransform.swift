@@ -51,13 +51,13 @@ extension WinogradTransform {
     }
 
     /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the input tile d of each channel and tile of the band (of the
-    /// input kept where `reluOutput` > 0, if given). For each channel and tile row, its n + 2 input
-    /// rows are gathered (padded with zeros, split into n phases, through ReLU's backward on the
-    /// way) into consecutive rows of a buffer, zeros for a row outside the image, and transformed.
+    /// input kept where `reluOutput` > 0, if given), the points `stride` apart (`pointStride` of
+    /// channels × tiles). For each channel and tile row, its n + 2 input rows are gathered (padded
+    /// with zeros, split into n phases, through ReLU's backward on the way) into consecutive rows
+    /// of a buffer, zeros for a row outside the image, and transformed.
     func transformInput(_ input: UnsafePointer<Float>, throughReLU reluOutput: UnsafePointer<Float>?, channels: Int,
-                               band: WinogradBand, into v: UnsafeMutablePointer<Float>) {
+                        band: WinogradBand, into v: UnsafeMutablePointer<Float>, stride: Int) {
         let n = outputTile, height = band.height, width = band.width, length = band.tileColumns + 1
-        let stride = pointStride(channels * band.tiles)
         let rows = UnsafeMutablePointer<Float>.allocate(capacity: (n + 2) * n * length)
         defer { rows.deallocate() }
         for c in 0..<channels {
@@ -78,13 +78,13 @@ extension WinogradTransform {
     }
 
     /// The band's outputs Y = Aᵀ M A, plus the bias and through the epilogue's ReLU, from
-    /// M[ξ][o][t]. A tile row that lies within the image is written in place; one that reaches
-    /// past its edge (a side that is not a multiple of n: every tile row when it is the width)
-    /// into a buffer, whose rows and columns within the image are then copied out.
-    func transformOutput(_ m: UnsafePointer<Float>, outputChannels: Int, band: WinogradBand, epilogue: ConvolutionEpilogue,
-                                into output: UnsafeMutablePointer<Float>) {
+    /// M[ξ][o][t], the points `stride` apart. A tile row that lies within the image is written in
+    /// place; one that reaches past its edge (a side that is not a multiple of n: every tile row
+    /// when it is the width) into a buffer, whose rows and columns within the image are then
+    /// copied out.
+    func transformOutput(_ m: UnsafePointer<Float>, stride: Int, outputChannels: Int, band: WinogradBand,
+                         epilogue: ConvolutionEpilogue, into output: UnsafeMutablePointer<Float>) {
         let n = outputTile, height = band.height, width = band.width, padded = n * band.tileColumns
-        let stride = pointStride(outputChannels * band.tiles)
         let rows = UnsafeMutablePointer<Float>.allocate(capacity: n * padded)
         defer { rows.deallocate() }
         let floor: Float = epilogue.relu ? 0 : -.infinity
